@@ -1,0 +1,126 @@
+// swift-tools-version: 6.1
+// The target graph follows DESIGN.md §2: arrows point from importer to importee, never back.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "mailtrigger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mailtrigger", targets: ["mailtrigger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // CLI wiring only.
+        .executableTarget(
+            name: "mailtrigger",
+            dependencies: [
+                "TriggerCore",
+                "SystemdSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Config, watchers, state, flows, actions, outbox, services.
+        .target(
+            name: "TriggerCore",
+            dependencies: [
+                "IMAPClient",
+                "MailMIME",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // One IMAP session over NIO + NIOSSL.
+        .target(
+            name: "IMAPClient",
+            dependencies: [
+                "IMAPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // IMAP wire format: no I/O.
+        .target(
+            name: "IMAPCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // RFC 5322 / MIME parsing: pure.
+        .target(
+            name: "MailMIME",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SystemdSupport",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // Test-only helpers: a scripted fake IMAP server, certificates, the Dovecot environment.
+        .target(
+            name: "IMAPTestSupport",
+            dependencies: [
+                "IMAPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IMAPCoreTests",
+            dependencies: ["IMAPCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IMAPClientTests",
+            dependencies: [
+                "IMAPClient", "IMAPCore", "IMAPTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MailMIMETests",
+            dependencies: ["MailMIME"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TriggerCoreTests",
+            dependencies: ["TriggerCore", "IMAPTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemdSupportTests",
+            dependencies: ["SystemdSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
