@@ -1,0 +1,144 @@
+import IMAPCore
+public import Logging
+public import NIOCore
+import NIOPosix
+import NIOSSL
+
+extension IMAPSession {
+    /// Opens a session: TCP (with keepalive), TLS as configured, the greeting and — for
+    /// `starttls` — the upgrade (RFC 3501 §6.2.1), then reads the capabilities.
+    public static func connect(
+        _ configuration: IMAPClientConfiguration,
+        logger: Logger = Logger(label: "mailtrigger.imap"),
+        eventLoopGroup: (any EventLoopGroup)? = nil
+    ) async throws -> IMAPSession {
+        var taggedLogger = logger
+        taggedLogger[metadataKey: "imap.host"] = "\(configuration.host):\(configuration.port)"
+        let logger = taggedLogger
+        if configuration.security == .none, !configuration.allowInsecure {
+            throw IMAPClientError(.insecureNotAllowed,
+                                  "security 'none' sends credentials in clear; it must be allowed explicitly")
+        }
+        let sslContext = configuration.security == .none ? nil : try makeSSLContext(configuration.tls)
+        let hostname = sniHostname(configuration.host)
+        let bootstrap = ClientBootstrap(group: eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.so_keepalive), value: configuration.tcpKeepalive ? 1 : 0)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if configuration.security == .tls, let sslContext {
+                        let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
+                    let greeting = channel.eventLoop.makePromise(of: StatusResponse.self)
+                    let handler = IMAPClientHandler(commandTimeout: configuration.commandTimeout,
+                                                    limits: configuration.limits, logger: logger, greeting: greeting)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    // The greeting must come within the connect timeout (TLS handshake included).
+                    let timeout = channel.eventLoop.assumeIsolated().scheduleTask(in: configuration.connectTimeout) {
+                        handler.fail(IMAPClientError(.timeout, "no greeting within \(configuration.connectTimeout.nanoseconds / 1_000_000) ms"))
+                    }
+                    greeting.futureResult.whenComplete { _ in timeout.cancel() }
+                    handler.greetingFuture = greeting.futureResult
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            throw IMAPClientError(.connectFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+        }
+        let (handler, greetingFuture) = try await channel.eventLoop.submit {
+            let handler = try channel.pipeline.syncOperations.handler(type: IMAPClientHandler.self)
+            return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.greetingFuture!)
+        }.get()
+        let greeting: StatusResponse
+        do {
+            greeting = try await greetingFuture.get()
+        } catch {
+            try? await channel.close()
+            throw IMAPClientHandler.classify(error)
+        }
+        let session = IMAPSession(configuration: configuration, greeting: greeting, channel: channel,
+                                  handler: handler, logger: logger)
+        do {
+            guard greeting.kind != .bye else {
+                throw IMAPClientError(.connectionClosed, "server refused the connection", serverText: greeting.text)
+            }
+            if configuration.security == .starttls, let sslContext {
+                try await session.startTLS(sslContext, hostname: hostname)
+            } else if try await session.capabilities.isEmpty {
+                _ = try await session.capability()
+            }
+            logger.debug("connected", metadata: ["imap.security": "\(configuration.security.rawValue)"])
+            return session
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// STARTTLS (RFC 3501 §6.2.1): refused unless advertised; never after PREAUTH (RFC 2595 §3.1).
+    func startTLS(_ sslContext: NIOSSLContext, hostname: String?) async throws {
+        guard greeting.kind != .preauth else {
+            throw IMAPClientError(.startTLSUnavailable, "server greeted with PREAUTH; STARTTLS is impossible")
+        }
+        var capabilities = try await self.capabilities
+        if capabilities.isEmpty { capabilities = try await capability() }
+        guard capabilities.contains(.startTLS) else {
+            throw IMAPClientError(.startTLSUnavailable, "server does not advertise STARTTLS")
+        }
+        let promise = eventLoop.makePromise(of: CommandResult.self)
+        let handler = self.handler
+        eventLoop.execute {
+            do {
+                let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                handler.value.submit(.startTLS, promise: promise, tlsHandler: tls)
+            } catch {
+                promise.fail(IMAPClientError(.tlsFailure, "cannot set up TLS: \(error)"))
+            }
+        }
+        let result: CommandResult
+        do {
+            result = try await promise.futureResult.get()
+        } catch {
+            throw IMAPClientHandler.classify(error)
+        }
+        guard result.status.kind == .ok else {
+            throw IMAPClientError(.startTLSUnavailable, "server refused STARTTLS", serverText: result.status.text)
+        }
+        // Capabilities before TLS are not to be trusted (RFC 3501 §6.2.1).
+        _ = try await capability()
+    }
+
+    /// An IP address must not be sent as SNI (RFC 6066 §3); NIOSSL then checks the IP SAN.
+    static func sniHostname(_ host: String) -> String? {
+        let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+        return isIPv4 || host.contains(":") ? nil : host
+    }
+
+    static func makeSSLContext(_ options: IMAPClientConfiguration.TLSOptions) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = options.minimumVersion == .tls13 ? .tlsv13 : .tlsv12
+        if let maximum = options.maximumVersion { tls.maximumTLSVersion = maximum == .tls13 ? .tlsv13 : .tlsv12 }
+        tls.certificateVerification = options.verify ? .fullVerification : .none
+        if let caFile = options.caFile {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+                guard !certificates.isEmpty else {
+                    throw IMAPClientError(.tlsFailure, "CA file \(caFile) holds no certificate")
+                }
+                tls.additionalTrustRoots = [.certificates(certificates)]
+            } catch let error as IMAPClientError {
+                throw error
+            } catch {
+                throw IMAPClientError(.tlsFailure, "cannot read CA file \(caFile): \(error)")
+            }
+        }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw IMAPClientError(.tlsFailure, "cannot set up TLS: \(error)")
+        }
+    }
+}

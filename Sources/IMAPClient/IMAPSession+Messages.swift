@@ -1,0 +1,177 @@
+public import IMAPCore
+public import NIOCore
+import NIOConcurrencyHelpers
+
+extension IMAPSession {
+    /// UID SEARCH (RFC 3501 §6.4.4, §6.4.8), sorted ascending. Uses ESEARCH's compact
+    /// `ALL` set when the server offers it (RFC 4731).
+    public func uidSearch(_ key: SearchKey) async throws -> [UInt32] {
+        let useESearch = try await supports(.esearch)
+        let result = try await run(.uidSearch(key, returnOptions: useESearch ? ["ALL"] : nil))
+        var uids: [UInt32] = []
+        for response in result.untagged {
+            switch response {
+            case let .search(numbers, _): uids.append(contentsOf: numbers)
+            case let .esearch(esearch):
+                for range in esearch.all?.ranges ?? [] {
+                    guard let upper = range.upper, upper >= range.lower else {
+                        throw IMAPClientError(.protocolViolation, "ESEARCH ALL with an open range")
+                    }
+                    uids.append(contentsOf: range.lower...upper)
+                }
+            default: break
+            }
+        }
+        return uids.sorted()
+    }
+
+    /// UID FETCH (RFC 3501 §6.4.5), collecting every response.
+    public func uidFetch(_ uids: UIDSet, items: [FetchItem]) async throws -> [FetchResponse] {
+        let collected = NIOLockedValueBox<[FetchResponse]>([])
+        try await run(.uidFetch(uids, items, changedSince: nil)) { fetch in
+            collected.withLockedValue { $0.append(fetch) }
+        }
+        return collected.withLockedValue { $0 }
+    }
+
+    /// Fetches whole messages without setting `\Seen` (`BODY.PEEK[]`), in batches of
+    /// `batchSize` UIDs with up to `pipelineDepth` batches in flight, and hands each message to
+    /// `body` as soon as its response is complete. Bodies larger than `maxBodySize` are fetched
+    /// partially (`BODY.PEEK[]<0.maxBodySize>`, RFC 3501 §6.4.5) and marked truncated, so the
+    /// cap is enforced by the server before any byte is buffered.
+    ///
+    /// A UID with no message (expunged meanwhile) is simply not delivered.
+    public func fetchMessages(
+        uids: [UInt32], maxBodySize: UInt32 = 25 * 1024 * 1024, batchSize: Int = 100, pipelineDepth: Int = 2,
+        _ body: (FetchedMessage) async throws -> Void
+    ) async throws {
+        let batches = stride(from: 0, to: uids.count, by: max(1, batchSize)).map {
+            UIDSet(values: uids[$0..<min($0 + max(1, batchSize), uids.count)])
+        }
+        guard !batches.isEmpty else { return }
+        let items: [FetchItem] = [.uid, .flags, .internalDate, .rfc822Size,
+                                  .bodyPeek(section: "", partial: 0...(max(1, maxBodySize) - 1))]
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: FetchResponse.self)
+        let feeder = BatchFeeder(batches: batches, items: items, depth: max(1, pipelineDepth),
+                                 handler: handler, eventLoop: eventLoop, continuation: continuation)
+        eventLoop.execute { feeder.start() }
+        var delivered = Set<UInt32>()
+        do {
+            for try await fetch in stream {
+                guard let uid = fetch.uid, let data = fetch.body(section: ""), !delivered.contains(uid) else { continue }
+                delivered.insert(uid)
+                let bytes = data.bytes ?? ByteBuffer()
+                let size = fetch.rfc822Size ?? UInt64(bytes.readableBytes)
+                try await body(FetchedMessage(uid: uid, flags: fetch.flags ?? [], internalDate: fetch.internalDate,
+                                              size: size, body: bytes, truncated: size > UInt64(bytes.readableBytes)))
+            }
+        } catch {
+            throw IMAPClientHandler.classify(error)
+        }
+    }
+
+    /// UID STORE (RFC 3501 §6.4.6), `.SILENT` by default.
+    public func uidStore(_ uids: UIDSet, _ operation: Command.StoreOperation, flags: [Flag], silent: Bool = true) async throws {
+        try await run(.uidStore(uids, operation, flags, silent: silent))
+    }
+
+    /// UID COPY (RFC 3501 §6.4.7); returns the COPYUID data when the server sends it (RFC 4315).
+    @discardableResult
+    public func uidCopy(_ uids: UIDSet, to mailbox: String) async throws -> ResponseCode? {
+        try await run(.uidCopy(uids, mailbox: mailbox)).status.code
+    }
+
+    /// Moves messages: UID MOVE when advertised (RFC 6851), else COPY + STORE `\Deleted` +
+    /// UID EXPUNGE of exactly these UIDs (RFC 4315). Without either, refuses: a plain EXPUNGE
+    /// would also remove other messages marked `\Deleted`.
+    public func uidMove(_ uids: UIDSet, to mailbox: String) async throws {
+        let capabilities = try await self.capabilities
+        if capabilities.contains(.move) {
+            try await run(.uidMove(uids, mailbox: mailbox))
+            return
+        }
+        guard capabilities.contains(.uidPlus) else {
+            throw IMAPClientError(.unsupported, "server offers neither MOVE nor UIDPLUS; a safe move is impossible")
+        }
+        try await run(.uidCopy(uids, mailbox: mailbox))
+        try await run(.uidStore(uids, .add, [.deleted], silent: true))
+        try await run(.uidExpunge(uids))
+    }
+
+    /// UID EXPUNGE (RFC 4315 §2.1): removes only these messages (they must be `\Deleted`).
+    public func uidExpunge(_ uids: UIDSet) async throws {
+        guard try await supports(.uidPlus) else {
+            throw IMAPClientError(.unsupported, "server does not offer UIDPLUS (UID EXPUNGE)")
+        }
+        try await run(.uidExpunge(uids))
+    }
+
+    /// APPEND (RFC 3501 §6.3.11); returns `(uidValidity, uid)` from APPENDUID when sent (RFC 4315).
+    @discardableResult
+    public func append(_ message: ByteBuffer, to mailbox: String, flags: [Flag] = [],
+                       date: InternalDate? = nil) async throws -> (uidValidity: UInt32, uid: UInt32)? {
+        let result = try await run(.append(mailbox: mailbox, flags: flags, date: date, message: message))
+        if case let .appendUID(validity, set)? = result.status.code, let first = set.ranges.first {
+            return (validity, first.lower)
+        }
+        return nil
+    }
+}
+
+/// Sends fetch batches with a bounded number in flight; lives on the event loop.
+private final class BatchFeeder: Sendable {
+    private let batches: [UIDSet]
+    private let items: [FetchItem]
+    private let depth: Int
+    private let handler: NIOLoopBound<IMAPClientHandler>
+    private let eventLoop: any EventLoop
+    private let continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation
+    private let state = NIOLockedValueBox((next: 0, running: 0, failed: false))
+
+    init(batches: [UIDSet], items: [FetchItem], depth: Int, handler: NIOLoopBound<IMAPClientHandler>,
+         eventLoop: any EventLoop, continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation) {
+        self.batches = batches
+        self.items = items
+        self.depth = depth
+        self.handler = handler
+        self.eventLoop = eventLoop
+        self.continuation = continuation
+    }
+
+    func start() {
+        for _ in 0..<depth { sendNext() }
+    }
+
+    private func sendNext() {
+        let index: Int? = state.withLockedValue { state in
+            guard !state.failed, state.next < batches.count else { return nil }
+            defer { state.next += 1; state.running += 1 }
+            return state.next
+        }
+        guard let index else { return }
+        let promise = eventLoop.makePromise(of: CommandResult.self)
+        let command = Command.uidFetch(batches[index], items, changedSince: nil)
+        let continuation = self.continuation
+        handler.value.submit(command, promise: promise, onFetch: { continuation.yield($0) })
+        promise.futureResult.whenComplete { result in
+            switch result {
+            case let .success(result):
+                do {
+                    try IMAPSession.check(result, command)
+                } catch {
+                    self.state.withLockedValue { $0.failed = true }
+                    continuation.finish(throwing: error)
+                    return
+                }
+                let finished = self.state.withLockedValue { state -> Bool in
+                    state.running -= 1
+                    return state.next >= self.batches.count && state.running == 0
+                }
+                if finished { continuation.finish() } else { self.sendNext() }
+            case let .failure(error):
+                self.state.withLockedValue { $0.failed = true }
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+}
