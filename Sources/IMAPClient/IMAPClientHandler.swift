@@ -23,8 +23,6 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var nextTag = 1
 
     private var greeting: EventLoopPromise<StatusResponse>?
-    /// Set by the channel initializer so the session can wait for the greeting.
-    var greetingFuture: EventLoopFuture<StatusResponse>?
     private var waiting: [PendingCommand] = []
     private var inFlight: [PendingCommand] = []
     /// The sent command that is exchanging continuations; nothing else is sent meanwhile.
@@ -101,7 +99,14 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     static func classify(_ error: any Error) -> IMAPClientError {
         if let error = error as? IMAPClientError { return error }
         if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
-            return IMAPClientError(.tlsFailure, "TLS failed: \(error)")
+            let detail = "\(error)"
+            if detail.contains("CERTIFICATE_VERIFY_FAILED") {
+                return IMAPClientError(.tlsFailure, "the server certificate is not trusted (add its CA with a CA file): \(detail)")
+            }
+            if detail.contains("failedToValidateHostname") {
+                return IMAPClientError(.tlsFailure, "the server certificate does not match the host name: \(detail)")
+            }
+            return IMAPClientError(.tlsFailure, "TLS failed: \(detail)")
         }
         if error is IMAPCoreError { return IMAPClientError(.protocolViolation, "\(error)") }
         return IMAPClientError(.connectionClosed, "connection error: \(error)")

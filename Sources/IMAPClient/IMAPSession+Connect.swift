@@ -1,6 +1,7 @@
 import IMAPCore
 public import Logging
 public import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import NIOSSL
 
@@ -21,6 +22,9 @@ extension IMAPSession {
         }
         let sslContext = configuration.security == .none ? nil : try makeSSLContext(configuration.tls)
         let hostname = sniHostname(configuration.host)
+        // The handler and its greeting are captured as the pipeline is built: a TLS failure
+        // can tear the pipeline down before anyone could look the handler up afterwards.
+        let installed = NIOLockedValueBox<(NIOLoopBound<IMAPClientHandler>, EventLoopFuture<StatusResponse>)?>(nil)
         let bootstrap = ClientBootstrap(group: eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: configuration.tcpKeepalive ? 1 : 0)
@@ -35,11 +39,12 @@ extension IMAPSession {
                                                     limits: configuration.limits, logger: logger, greeting: greeting)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     // The greeting must come within the connect timeout (TLS handshake included).
-                    let timeout = channel.eventLoop.assumeIsolated().scheduleTask(in: configuration.connectTimeout) {
-                        handler.fail(IMAPClientError(.timeout, "no greeting within \(configuration.connectTimeout.nanoseconds / 1_000_000) ms"))
+                    let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                    let timeout = channel.eventLoop.scheduleTask(in: configuration.connectTimeout) {
+                        bound.value.fail(IMAPClientError(.timeout, "no greeting within \(configuration.connectTimeout.nanoseconds / 1_000_000) ms"))
                     }
                     greeting.futureResult.whenComplete { _ in timeout.cancel() }
-                    handler.greetingFuture = greeting.futureResult
+                    installed.withLockedValue { $0 = (bound, greeting.futureResult) }
                 }
             }
         let channel: any Channel
@@ -48,10 +53,10 @@ extension IMAPSession {
         } catch {
             throw IMAPClientError(.connectFailed, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
-        let (handler, greetingFuture) = try await channel.eventLoop.submit {
-            let handler = try channel.pipeline.syncOperations.handler(type: IMAPClientHandler.self)
-            return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.greetingFuture!)
-        }.get()
+        guard let (handler, greetingFuture) = installed.withLockedValue({ $0 }) else {
+            try? await channel.close()
+            throw IMAPClientError(.connectFailed, "connection set-up failed")
+        }
         let greeting: StatusResponse
         do {
             greeting = try await greetingFuture.get()

@@ -8,7 +8,8 @@ extension FrameReader {
     }
 
     mutating func fetchAttribute() throws -> FetchAttribute {
-        let name = try atom().uppercased()
+        // The name stops at `[`, which is an ATOM-CHAR but starts a section (`BODY[]`).
+        let name = try readWhile("fetch attribute") { Self.isAtomChar($0) && $0 != UInt8(ascii: "[") }.uppercased()
         switch name {
         case "UID":
             try expectSpace()

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Reads a secret (a password, a client secret) from a file, as operators keep them: one line,
+/// possibly followed by a newline. Errors name the file, never its contents.
+public enum SecretFile {
+    /// Why a secret could not be read.
+    public struct ReadError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot read secret from \(path): \(reason)" }
+    }
+
+    /// The file's contents without one trailing `\n` or `\r\n`.
+    public static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ReadError(path: path, reason: exists ? "permission denied or not a regular file" : "no such file")
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw ReadError(path: path, reason: "not UTF-8 text")
+        }
+        if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+        guard !text.isEmpty else { throw ReadError(path: path, reason: "file is empty") }
+        return text
+    }
+}

@@ -1,0 +1,113 @@
+public import ArgumentParser
+import Foundation
+import IMAPClient
+import Logging
+import TriggerCore
+
+/// `mailtrigger test-connection`: connect, authenticate, list every mailbox with its counts.
+struct TestConnection: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-connection",
+        abstract: "Connect to an IMAP server, sign in, and list the mailboxes with their counts.",
+        discussion: """
+        Exit status: 0 success; 64 usage error; 66 password file unreadable; 69 cannot connect \
+        (network, TLS, STARTTLS); 76 the server broke the protocol; 77 sign-in refused.
+        """
+    )
+
+    @Option(help: "Server host name or IP address.")
+    var host: String
+
+    @Option(help: "Server port (default: 993 for tls, 143 otherwise).")
+    var port: Int?
+
+    @Option(help: "User name.")
+    var user: String
+
+    @Option(help: "File holding the password (one line).")
+    var passwordFile: String
+
+    @Option(help: "tls (implicit TLS), starttls, or none (no encryption; credentials in clear).")
+    var security: IMAPSecurity = .tls
+
+    @Option(help: "PEM file of extra CA certificates to trust, besides the system store.")
+    var caFile: String?
+
+    @Flag(help: "Do not verify the server certificate (dangerous; for diagnosis only).")
+    var insecureSkipVerify = false
+
+    @Option(help: "Sign-in method: auto (AUTHENTICATE PLAIN if offered, else LOGIN), plain, login.")
+    var auth: ConnectionProbe.Authentication = .automatic
+
+    @Option(help: "Seconds allowed for connecting and for each command.")
+    var timeout: Int = 30
+
+    @Flag(help: "Log protocol details to standard error (never credentials).")
+    var verbose = false
+
+    func run() async throws {
+        let password: String
+        do {
+            password = try SecretFile.read(passwordFile)
+        } catch {
+            printError("test-connection: \(error)")
+            throw ExitCode(66)
+        }
+        var logger = Logger(label: "mailtrigger")
+        logger.logLevel = verbose ? .trace : .warning
+        let configuration = IMAPClientConfiguration(
+            host: host, port: port, security: security, allowInsecure: security == .none,
+            tls: .init(caFile: caFile, verify: !insecureSkipVerify),
+            connectTimeout: .seconds(Int64(timeout)), commandTimeout: .seconds(Int64(timeout)))
+        let probe = ConnectionProbe(configuration: configuration, username: user, password: password,
+                                    authentication: auth, logger: logger)
+        print("Connecting to \(host):\(configuration.port) (\(security.rawValue))")
+        let report: ConnectionProbe.Report
+        do {
+            report = try await probe.run()
+        } catch let failure as ConnectionProbe.Failure {
+            printError("test-connection: \(failure.step.rawValue) failed: \(failure.error)")
+            throw ExitCode(Self.exitCode(for: failure.error))
+        }
+        print("Greeting: \(report.greeting)")
+        print("Signed in as \(user) with \(report.mechanism)")
+        print("Capabilities: \(report.capabilities.map(\.rawValue).joined(separator: " "))")
+        print(Self.table(report.mailboxes))
+    }
+
+    static func exitCode(for error: any Error) -> Int32 {
+        guard let error = error as? IMAPClientError else { return 1 }
+        switch error.code {
+        case .authenticationFailed: return 77
+        case .protocolViolation: return 76
+        case .connectFailed, .tlsFailure, .startTLSUnavailable, .timeout, .connectionClosed, .insecureNotAllowed: return 69
+        default: return 1
+        }
+    }
+
+    static func table(_ mailboxes: [ConnectionProbe.MailboxReport]) -> String {
+        let width = max(7, mailboxes.map(\.listing.name.count).max() ?? 0)
+        func pad(_ text: String, _ count: Int, right: Bool = false) -> String {
+            let padding = String(repeating: " ", count: max(0, count - text.count))
+            return right ? padding + text : text + padding
+        }
+        var lines = ["\(pad("MAILBOX", width))  \(pad("MESSAGES", 8, right: true))  \(pad("UNSEEN", 6, right: true))  \(pad("UIDVALIDITY", 11, right: true))  \(pad("UIDNEXT", 8, right: true))"]
+        for mailbox in mailboxes {
+            let name = pad(mailbox.listing.name, width)
+            guard let status = mailbox.status else {
+                lines.append("\(name)  \(mailbox.statusError.map { "(status failed: \($0))" } ?? "(not selectable)")")
+                continue
+            }
+            func value(_ number: UInt64?) -> String { number.map(String.init) ?? "-" }
+            lines.append("\(name)  \(pad(value(status.messages), 8, right: true))  \(pad(value(status.unseen), 6, right: true))  \(pad(value(status.uidValidity), 11, right: true))  \(pad(value(status.uidNext), 8, right: true))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension IMAPSecurity: ExpressibleByArgument {}
+extension ConnectionProbe.Authentication: ExpressibleByArgument {}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

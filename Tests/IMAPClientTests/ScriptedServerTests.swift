@@ -1,0 +1,223 @@
+import IMAPClient
+import IMAPCore
+import IMAPTestSupport
+import NIOCore
+import Testing
+
+/// Misbehaving servers, played by a scripted fake server on loopback.
+@Suite("Misbehaving servers")
+struct ScriptedServerTests {
+    static let greeting = "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR IDLE STARTTLS LITERAL+] fake ready\r\n"
+
+    func configuration(_ server: ScriptedIMAPServer, security: IMAPSecurity = .none,
+                       connectTimeout: TimeAmount = .seconds(5), commandTimeout: TimeAmount = .seconds(5),
+                       limits: Limits = .default) -> IMAPClientConfiguration {
+        IMAPClientConfiguration(host: "127.0.0.1", port: server.port, security: security, allowInsecure: true,
+                                connectTimeout: connectTimeout, commandTimeout: commandTimeout, limits: limits)
+    }
+
+    @Test func greetingNeverComes() async throws {
+        let server = try await ScriptedIMAPServer.start([.pause(milliseconds: 5000)])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await IMAPSession.connect(configuration(server, connectTimeout: .milliseconds(500)))
+        }
+        #expect(error?.code == .timeout)
+        #expect(clock.now - start < .seconds(4), "the connect timeout bounds the wait for a greeting")
+        await server.stop()
+    }
+
+    @Test func byeGreetingIsRefused() async throws {
+        let server = try await ScriptedIMAPServer.start([.send("* BYE Too many connections\r\n"), .waitForClose])
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await IMAPSession.connect(configuration(server))
+        }
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.serverText == "Too many connections")
+        await server.stop()
+    }
+
+    @Test func loginRefused() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("LOGIN"),
+            .send("{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+            .expect("LOGOUT"),
+            .send("* BYE Logging out\r\n{tag} OK Logout completed.\r\n"),
+            .close,
+        ])
+        let session = try await IMAPSession.connect(configuration(server))
+        let error = await #expect(throws: IMAPClientError.self) {
+            try await session.login(username: "alice", password: "hunter2-secret")
+        }
+        #expect(error?.code == .authenticationFailed)
+        #expect(error?.responseCode == .other("AUTHENTICATIONFAILED", nil))
+        #expect(error?.isRetryable == false)
+        await session.logout()
+        let outcome = try await server.finish()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+    }
+
+    @Test func byeDuringIdleEndsTheEventStream() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("IDLE"),
+            .send("+ idling\r\n* 4 EXISTS\r\n"),
+            .pause(milliseconds: 100),
+            .send("* BYE Server shutting down\r\n"),
+            .close,
+        ])
+        let session = try await IMAPSession.connect(configuration(server))
+        let idle = try await session.idle()
+        var events: [MailboxEvent] = []
+        let error = await #expect(throws: IMAPClientError.self) {
+            for try await event in idle.events { events.append(event) }
+        }
+        #expect(events.first == .exists(4))
+        #expect(events.contains(.bye("Server shutting down")))
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.serverText == "Server shutting down")
+        let after = await #expect(throws: IMAPClientError.self) { try await session.noop() }
+        #expect(after?.code == .connectionClosed)
+        await server.stop()
+    }
+
+    @Test func startTLSNotAdvertised() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no tls here\r\n"),
+            .waitForClose,
+        ])
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await IMAPSession.connect(configuration(server, security: .starttls))
+        }
+        #expect(error?.code == .startTLSUnavailable)
+        let outcome = try await server.finish()
+        #expect(outcome.received.isEmpty, "no command, and no credentials, may be sent in clear")
+    }
+
+    @Test func startTLSRefused() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("STARTTLS"),
+            .send("{tag} NO TLS is broken today\r\n"),
+            .waitForClose,
+        ])
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await IMAPSession.connect(configuration(server, security: .starttls))
+        }
+        #expect(error?.code == .startTLSUnavailable)
+        #expect(error?.serverText == "TLS is broken today")
+        let outcome = try await server.finish()
+        #expect(outcome.received.count == 1)
+    }
+
+    @Test func responseInjectedBeforeTLSIsDiscarded() async throws {
+        // A man in the middle appends a plaintext response after the STARTTLS OK, hoping the
+        // client treats it as coming from inside TLS (CVE-2011-0411 style).
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("STARTTLS"),
+            .send("{tag} OK Begin TLS negotiation now\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED] injected\r\nA0002 OK injected\r\n"),
+            .expectTLSHandshake,
+        ])
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await IMAPSession.connect(configuration(server, security: .starttls))
+        }
+        // The fake server cannot finish the handshake: the client must fail on TLS, having
+        // ignored the injected lines.
+        #expect(error?.code == .tlsFailure || error?.code == .connectionClosed)
+        let outcome = try await server.finish()
+        #expect(outcome.sawTLSHandshake, "the client went straight to the TLS handshake: \(outcome.failures)")
+    }
+
+    @Test func literalLargerThanTheCap() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("UID FETCH"),
+            .send("* 1 FETCH (UID 1 BODY[] {5000000}\r\n"),
+            .send(String(repeating: "x", count: 1000)),
+            .waitForClose,
+        ])
+        let session = try await IMAPSession.connect(configuration(server, limits: Limits(maxLiteralSize: 1_000_000)))
+        let error = await #expect(throws: IMAPClientError.self) {
+            _ = try await session.uidFetch(UIDSet(values: [1]), items: [.uid, .bodyPeek(section: "", partial: nil)])
+        }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.message.contains("literal") == true)
+        // The handler closes the channel right after failing; closing completes asynchronously.
+        for _ in 0..<100 where session.isOpen { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!session.isOpen)
+        await server.stop()
+    }
+
+    @Test func connectionCutMidLiteral() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("UID FETCH"),
+            .send("* 1 FETCH (UID 7 BODY[] {100}\r\nFrom: a@b\r\nSubj"),
+            .pause(milliseconds: 50),
+            .close,
+        ])
+        let session = try await IMAPSession.connect(configuration(server))
+        var delivered = 0
+        let error = await #expect(throws: IMAPClientError.self) {
+            try await session.fetchMessages(uids: [7]) { _ in delivered += 1 }
+        }
+        #expect(error?.code == .connectionClosed)
+        #expect(delivered == 0, "a partial message is never delivered")
+        await server.stop()
+    }
+
+    @Test func commandTimeoutClosesTheSession() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("NOOP"),
+            .pause(milliseconds: 2000),
+            .close,
+        ])
+        let session = try await IMAPSession.connect(configuration(server, commandTimeout: .milliseconds(300)))
+        let error = await #expect(throws: IMAPClientError.self) { try await session.noop() }
+        #expect(error?.code == .timeout)
+        #expect(error?.isRetryable == true)
+        await server.stop()
+    }
+
+    @Test func unsolicitedResponsesBetweenCommandsAreEvents() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send(Self.greeting),
+            .expect("UID SEARCH"),
+            .send("* 3 EXISTS\r\n* SEARCH 1 2\r\n* 1 RECENT\r\n* OK [ALERT] Mailbox almost full\r\n{tag} OK Search done\r\n"),
+            .expect("LOGOUT"),
+            .send("* BYE bye\r\n{tag} OK done\r\n"),
+            .close,
+        ])
+        let session = try await IMAPSession.connect(configuration(server))
+        let uids = try await session.uidSearch(.uid(.from(1)))
+        #expect(uids == [1, 2])
+        let events = try await session.takeEvents()
+        #expect(events == [.exists(3), .recent(1), .alert("Mailbox almost full")])
+        #expect(try await session.takeEvents().isEmpty)
+        await session.logout()
+        #expect(try await server.finish().failures.isEmpty)
+    }
+
+    @Test func synchronisingLiteralWaitsForContinuation() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] no literal plus\r\n"),
+            .expect("APPEND INBOX {5}"),
+            .send("+ Ready for literal data\r\n"),
+            .expectBytes(5),
+            .expect(""),
+            .send("{tag} OK [APPENDUID 77 12] Append completed.\r\n"),
+            .waitForClose,
+        ])
+        let session = try await IMAPSession.connect(configuration(server))
+        let result = try await session.append(ByteBuffer(string: "Hello"), to: "INBOX")
+        #expect(result?.uidValidity == 77)
+        #expect(result?.uid == 12)
+        await session.close()
+        let outcome = try await server.finish()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+    }
+}
