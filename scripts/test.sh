@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The project's one test command (README): installs what it needs on a fresh Debian machine,
+# builds, starts a private Dovecot on loopback, runs every test, stops the server.
+# Exits non-zero if anything failed, or if the integration tests did not all run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+export PATH="/opt/swift/usr/bin:$PATH"
+
+log() { printf '[test.sh] %s\n' "$*"; }
+
+# 1. System packages.
+packages=(dovecot-imapd libsystemd-dev libsqlite3-dev openssl pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    policy_created=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        # Keep the system Dovecot from starting: tests run their own.
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_created=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -y -qq install "${missing[@]}" > /tmp/mailtrigger-apt.log 2>&1 \
+        || { tail -20 /tmp/mailtrigger-apt.log; exit 1; }
+    [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+command -v swift >/dev/null || { echo "swift not found (expected /opt/swift/usr/bin)"; exit 1; }
+
+# 2. Build everything, tests included, warnings visible.
+log "building ($(swift --version 2>&1 | head -1))"
+swift build --build-tests 2>&1 | tee /tmp/mailtrigger-build.log | grep -E "warning:|error:|Compiling|Build complete" | grep -v "^\[" || true
+grep -q "error:" /tmp/mailtrigger-build.log && { log "build failed"; exit 1; }
+bin_path=$(swift build --show-bin-path)
+built=$(date +%s)
+
+# 3. The private Dovecot, on its own ports so it does not collide with a developer's instance.
+server_dir=${MT_TEST_SERVER_DIR:-/tmp/mt-test}
+unset MT_IMAP_HOST MT_IMAP_USERS MT_IMAP_USER MT_IMAP_PASSWORD MT_IMAP_CA_FILE MT_IMAP_OTHER_CA_FILE MT_IMAP_DIR
+export MT_IMAP_TLS_PORT=${MT_TEST_TLS_PORT:-12993}
+export MT_IMAP_PLAIN_PORT=${MT_TEST_PLAIN_PORT:-12143}
+stop_server() { "$root/scripts/imap-test-server.sh" stop "$server_dir" >/dev/null 2>&1 || true; }
+trap stop_server EXIT
+"$root/scripts/imap-test-server.sh" start "$server_dir"
+eval "$("$root/scripts/imap-test-server.sh" env "$server_dir")"
+export MT_REQUIRE_INTEGRATION=1
+export MT_CLI_BINARY="$bin_path/mailtrigger"
+
+# 4. Every test.
+log "running tests"
+set +e
+swift test --skip-build 2>&1 | tee /tmp/mailtrigger-test.log
+status=${PIPESTATUS[0]}
+set -e
+
+# 5. The integration tests must all have run and passed: count them in the sources.
+declared=$(grep -rhoE '@Test\("Dovecot:[^"]*"' Tests | sort -u | wc -l)
+passed=$(grep -oE '✔ Test "Dovecot:[^"]*"' /tmp/mailtrigger-test.log | sort -u | wc -l)
+summary=$(grep -E '(✔|✘) Test run with [0-9]+ tests' /tmp/mailtrigger-test.log | tail -1 || true)
+total=$(sed -nE 's/.*Test run with ([0-9]+) tests.*/\1/p' <<<"$summary")
+issues=$(sed -nE 's/.* with ([0-9]+) issues?.*/\1/p' <<<"$summary")
+log "integration tests passed: $passed of $declared declared"
+log "build $((built - started)) s, total $(($(date +%s) - started)) s"
+if [ "$status" -ne 0 ] || [ -n "$issues" ]; then
+    log "FAILED: swift test exited $status"
+    echo "${total:-0} passed, 1 failed"
+    exit 1
+fi
+if [ "$declared" -eq 0 ] || [ "$passed" -ne "$declared" ]; then
+    log "FAILED: integration tests did not all run ($passed of $declared)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+echo "${total:-0} passed, 0 failed"
