@@ -109,13 +109,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MailMIMETests",
-            dependencies: ["MailMIME"],
+            name: "TriggerCoreTests",
+            dependencies: ["TriggerCore", "IMAPTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "TriggerCoreTests",
-            dependencies: ["TriggerCore", "IMAPTestSupport"],
+            name: "mailtriggerTests",
+            dependencies: ["IMAPTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

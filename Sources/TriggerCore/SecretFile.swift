@@ -19,7 +19,8 @@ public enum SecretFile {
         guard var text = String(data: data, encoding: .utf8) else {
             throw ReadError(path: path, reason: "not UTF-8 text")
         }
-        if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+        // "\r\n" is one Character (grapheme cluster) in Swift: one removeLast() drops either ending.
+        if text.last == "\r\n" || text.last == "\n" { text.removeLast() }
         guard !text.isEmpty else { throw ReadError(path: path, reason: "file is empty") }
         return text
     }
