@@ -242,12 +242,20 @@ struct FrameReader {
             }
             return .number(number)
         default:
+            let start = position
             if skipKeyword("NIL"), peek().map({ !Self.isAtomChar($0) }) ?? true { return .null }
-            let atom = try flagAtom()
-            // Section specifiers such as BODY[HEADER] inside unknown data.
+            position = start  // an atom that merely starts with NIL, such as a label "NILsson"
+            if byte == UInt8(ascii: "\\") { return .atom(try flagAtom()) }
+            // Section specifiers such as BODY[HEADER] or BODY[]<0> inside unknown data: `[` is an
+            // ATOM-CHAR, so stop the atom there and read the section with its spaces and lists.
+            while let next = peek(), Self.isAtomChar(next), next != UInt8(ascii: "[") { position += 1 }
+            guard position > start else { throw syntax("atom") }
+            var atom = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if peek() == UInt8(ascii: "[") {
-                let section = try bracketed()
-                return .atom(atom + "[" + section + "]")
+                atom += "[" + (try bracketed()) + "]"
+                let suffix = position
+                while let next = peek(), Self.isAtomChar(next) { position += 1 }
+                atom += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[suffix..<position]), as: UTF8.self)
             }
             return .atom(atom)
         }

@@ -86,6 +86,8 @@ enum FetchFixtures {
                 .other("X-GM-LABELS", .list([.atom("\\Inbox"), .atom("\\Sent"), .atom("Important"), .text("Muy Importante")])),
                 .uid(4),
             ])),
+        ParseFixture("X-GM-LABELS starting with NIL", "* 1 FETCH (X-GM-LABELS (NILsson \"NIL\" NIL \\Important))\r\n",
+                     .fetch(1, [.other("X-GM-LABELS", .list([.atom("NILsson"), .text("NIL"), .null, .atom("\\Important")]))])),
         ParseFixture("X-GM-LABELS empty", "* 1 FETCH (X-GM-LABELS ())\r\n", .fetch(1, [.other("X-GM-LABELS", .list([]))])),
         ParseFixture("BODYSTRUCTURE multipart", """
             * 2 FETCH (BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23)\
@@ -102,8 +104,9 @@ enum FetchFixtures {
         ParseFixture("BODY without section is BODYSTRUCTURE", "* 3 FETCH (BODY (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1))\r\n",
                      .fetch(3, [.other("BODY", .list([.text("TEXT"), .text("PLAIN"), .null, .null, .null, .text("7BIT"),
                                                       .number(3), .number(1)]))])),
-        ParseFixture("unknown attribute with section and atoms", "* 4 FETCH (X-SNIPPET (FUZZY BODY[HEADER] 12abc) UID 2)\r\n",
-                     .fetch(4, [.other("X-SNIPPET", .list([.atom("FUZZY"), .atom("BODY[HEADER]"), .atom("12abc")])), .uid(2)])),
+        ParseFixture("unknown attribute with section and atoms", "* 4 FETCH (X-SNIPPET (FUZZY BODY[HEADER.FIELDS (TO)]<0> 12abc) UID 2)\r\n",
+                     .fetch(4, [.other("X-SNIPPET", .list([.atom("FUZZY"), .atom("BODY[HEADER.FIELDS (TO)]<0>"), .atom("12abc")])),
+                                .uid(2)])),
         ParseFixture("double spaces and lower case", "* 1 fetch (flags (\\seen)  internaldate \"25-Jul-2023 13:55:25 -0400\" uid 1)\r\n",
                      .fetch(1, [.flags([.seen]),
                                 .internalDate(InternalDate(year: 2023, month: 7, day: 25, hour: 13, minute: 55, second: 25,
