@@ -188,7 +188,9 @@ struct FrameReader {
 
     /// astring: a string or an atom that may contain `]` (RFC 3501 §9 ASTRING-CHAR).
     mutating func astring() throws -> String {
-        if let byte = peek(), byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "~") {
+        // `~` starts a literal8 only before `{`; otherwise it is an ASTRING-CHAR (`~peter/mail`).
+        if let byte = peek(), byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "{")
+            || (byte == UInt8(ascii: "~") && peek(1) == UInt8(ascii: "{")) {
             return String(buffer: try string())
         }
         return try readWhile("astring") { Self.isAtomChar($0) || $0 == UInt8(ascii: "]") }
@@ -231,7 +233,9 @@ struct FrameReader {
         switch byte {
         case UInt8(ascii: "("):
             return .list(try list { try $0.value() })
-        case UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "~"):
+        case UInt8(ascii: "\""), UInt8(ascii: "{"):
+            return .string(try string())
+        case UInt8(ascii: "~") where peek(1) == UInt8(ascii: "{"):
             return .string(try string())
         case 0x30...0x39:
             let start = position
