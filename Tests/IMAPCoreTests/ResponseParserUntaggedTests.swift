@@ -104,6 +104,7 @@ enum UntaggedFixtures {
                      .untagged(.other("VANISHED", "(EARLIER) 300:310,405,411"))),
         ParseFixture("QUOTA kept raw", "* QUOTA \"\" (STORAGE 10 512)\r\n", .untagged(.other("QUOTA", "\"\" (STORAGE 10 512)"))),
         ParseFixture("numbered unknown kept raw", "* 3 XFOO bar\r\n", .untagged(.other("XFOO", "3 bar"))),
+        ParseFixture("numbered unknown alone", "* 7 XBAR\r\n", .untagged(.other("XBAR", "7"))),
         ParseFixture("unknown with literal kept raw", "* METADATA \"INBOX\" (/private/comment \(lit("hello")))\r\n",
                      .untagged(.other("METADATA", "\"INBOX\" (/private/comment {5}\r\nhello)"))),
     ]
