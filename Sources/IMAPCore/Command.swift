@@ -96,6 +96,9 @@ public enum FetchItem: Hashable, Sendable {
 
     private static func partialText(_ partial: ClosedRange<UInt32>?) -> String {
         guard let partial else { return "" }
-        return "<\(partial.lowerBound).\(partial.upperBound - partial.lowerBound + 1)>"
+        // Counted in 64 bits: 0...UInt32.max has 2^32 bytes, which would trap in 32; the wire
+        // count is a 32-bit number, so it is capped there.
+        let count = min(UInt64(partial.upperBound) - UInt64(partial.lowerBound) + 1, UInt64(UInt32.max))
+        return "<\(partial.lowerBound).\(count)>"
     }
 }

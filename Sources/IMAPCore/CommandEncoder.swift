@@ -29,7 +29,7 @@ public struct CommandEncoder: Sendable {
     /// Encodes `tag SP command CRLF`. Throws ``IMAPCoreError/Code/unencodable`` for strings
     /// that cannot be sent at all (NUL bytes) or a tag that is not a valid tag.
     public func encode(tag: String, _ command: Command) throws -> EncodedCommand {
-        guard !tag.isEmpty, tag.utf8.allSatisfy({ FrameReader.isAtomChar($0) && $0 != UInt8(ascii: "+") }) else {
+        guard !tag.isEmpty, tag.utf8.allSatisfy({ SegmentWriter.isSendableAtomChar($0) && $0 != UInt8(ascii: "+") }) else {
             throw IMAPCoreError(.unencodable, "invalid tag")
         }
         var writer = SegmentWriter(encoder: self)
@@ -61,6 +61,10 @@ struct SegmentWriter {
     var current = ByteBuffer()
 
     init(encoder: CommandEncoder) { self.encoder = encoder }
+
+    /// ATOM-CHAR as the client may send it: US-ASCII only (RFC 3501 §9 `CHAR`). The parser is
+    /// more lenient with what servers send; 8-bit text must go in a literal.
+    static func isSendableAtomChar(_ byte: UInt8) -> Bool { byte < 0x80 && FrameReader.isAtomChar(byte) }
 
     mutating func raw(_ text: String) { current.writeString(text) }
 
@@ -100,7 +104,7 @@ struct SegmentWriter {
     /// An astring: a bare atom when every byte is an ASTRING-CHAR, else a string.
     mutating func astring(_ text: String) throws {
         let bytes = Array(text.utf8)
-        if !bytes.isEmpty, bytes.count <= 1024, bytes.allSatisfy({ FrameReader.isAtomChar($0) || $0 == UInt8(ascii: "]") }) {
+        if !bytes.isEmpty, bytes.count <= 1024, bytes.allSatisfy({ Self.isSendableAtomChar($0) || $0 == UInt8(ascii: "]") }) {
             current.writeBytes(bytes)
         } else {
             try string(text)
@@ -126,8 +130,8 @@ struct SegmentWriter {
 
     mutating func flags(_ flags: [Flag]) throws {
         for flag in flags {
-            guard !flag.rawValue.isEmpty, flag.rawValue.utf8.dropFirst(flag.rawValue.hasPrefix("\\") ? 1 : 0)
-                .allSatisfy(FrameReader.isAtomChar) else {
+            let atom = flag.rawValue.utf8.dropFirst(flag.rawValue.hasPrefix("\\") ? 1 : 0)
+            guard !atom.isEmpty, atom.allSatisfy(Self.isSendableAtomChar) else {
                 throw IMAPCoreError(.unencodable, "invalid flag \(flag.rawValue)")
             }
         }
@@ -265,7 +269,10 @@ struct SegmentWriter {
 
     /// A key that must read as one search-key: several criteria are parenthesised.
     mutating func searchKeyGrouped(_ key: SearchKey) throws {
-        if case let .and(keys) = key, keys.count > 1 {
+        if case let .and(keys) = key, keys.count == 1 {
+            // A one-element AND is its element, which may itself be several criteria.
+            try searchKeyGrouped(keys[0])
+        } else if case let .and(keys) = key, keys.count > 1 {
             raw("(")
             try searchKey(key)
             raw(")")

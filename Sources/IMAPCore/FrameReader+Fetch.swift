@@ -8,7 +8,7 @@ extension FrameReader {
     }
 
     mutating func fetchAttribute() throws -> FetchAttribute {
-        // The name stops at `[`, which is an ATOM-CHAR but starts a section (`BODY[]`).
+        // `[` is an ATOM-CHAR, but here it starts a section (`BODY[HEADER]`), not part of the name.
         let name = try readWhile("fetch attribute") { Self.isAtomChar($0) && $0 != UInt8(ascii: "[") }.uppercased()
         switch name {
         case "UID":

@@ -122,7 +122,8 @@ extension FrameReader {
                 try expectSpace()
                 return .fetch(try fetchResponse(sequenceNumber: number))
             default:
-                return .other(keyword, "\(number) " + restOfRawResponse())
+                let rest = restOfRawResponse()
+                return .other(keyword, rest.isEmpty ? "\(number)" : "\(number) \(rest)")
             }
         }
         let keyword = try atom().uppercased()

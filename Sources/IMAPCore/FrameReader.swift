@@ -188,7 +188,9 @@ struct FrameReader {
 
     /// astring: a string or an atom that may contain `]` (RFC 3501 §9 ASTRING-CHAR).
     mutating func astring() throws -> String {
-        if let byte = peek(), byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "~") {
+        // `~` starts a literal8 only before `{`; otherwise it is an ASTRING-CHAR (`~peter/mail`).
+        if let byte = peek(), byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "{")
+            || (byte == UInt8(ascii: "~") && peek(1) == UInt8(ascii: "{")) {
             return String(buffer: try string())
         }
         return try readWhile("astring") { Self.isAtomChar($0) || $0 == UInt8(ascii: "]") }
@@ -231,7 +233,9 @@ struct FrameReader {
         switch byte {
         case UInt8(ascii: "("):
             return .list(try list { try $0.value() })
-        case UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "~"):
+        case UInt8(ascii: "\""), UInt8(ascii: "{"):
+            return .string(try string())
+        case UInt8(ascii: "~") where peek(1) == UInt8(ascii: "{"):
             return .string(try string())
         case 0x30...0x39:
             let start = position
@@ -242,12 +246,20 @@ struct FrameReader {
             }
             return .number(number)
         default:
+            let start = position
             if skipKeyword("NIL"), peek().map({ !Self.isAtomChar($0) }) ?? true { return .null }
-            let atom = try flagAtom()
-            // Section specifiers such as BODY[HEADER] inside unknown data.
+            position = start  // an atom that merely starts with NIL, such as a label "NILsson"
+            if byte == UInt8(ascii: "\\") { return .atom(try flagAtom()) }
+            // Section specifiers such as BODY[HEADER] or BODY[]<0> inside unknown data: `[` is an
+            // ATOM-CHAR, so stop the atom there and read the section with its spaces and lists.
+            while let next = peek(), Self.isAtomChar(next), next != UInt8(ascii: "[") { position += 1 }
+            guard position > start else { throw syntax("atom") }
+            var atom = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if peek() == UInt8(ascii: "[") {
-                let section = try bracketed()
-                return .atom(atom + "[" + section + "]")
+                atom += "[" + (try bracketed()) + "]"
+                let suffix = position
+                while let next = peek(), Self.isAtomChar(next) { position += 1 }
+                atom += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[suffix..<position]), as: UTF8.self)
             }
             return .atom(atom)
         }

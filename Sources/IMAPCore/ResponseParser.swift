@@ -65,13 +65,18 @@ public struct ResponseParser: Sendable {
                     lineStart = scanned
                 }
                 guard let newline = Self.firstLineFeed(in: bytes, from: scanned) else {
-                    if available - lineStart > limits.maxLineLength {
+                    // The line end is not counted: a CR waiting for its LF may end a full-length line.
+                    var pending = available - lineStart
+                    if pending > 0 && bytes[available - 1] == 0x0D { pending -= 1 }
+                    if pending > limits.maxLineLength {
                         throw IMAPCoreError(.lineTooLong, "line exceeds \(limits.maxLineLength) bytes")
                     }
                     scanned = available
                     return nil
                 }
-                if newline - lineStart > limits.maxLineLength {
+                var length = newline - lineStart
+                if length > 0 && bytes[newline - 1] == 0x0D { length -= 1 }
+                if length > limits.maxLineLength {
                     throw IMAPCoreError(.lineTooLong, "line exceeds \(limits.maxLineLength) bytes")
                 }
                 scanned = newline + 1

@@ -57,6 +57,8 @@ public struct UIDSet: Hashable, Sendable, CustomStringConvertible {
     /// The wire form, for example `1:3,7,9:*`.
     public var description: String {
         ranges.map { range in
+            // `*` alone parses as `max:*`; write it back as `*`.
+            if range.lower == UInt32.max && range.upper == nil { return "*" }
             let upper = range.upper.map(String.init) ?? "*"
             return range.upper == range.lower ? String(range.lower) : "\(range.lower):\(upper)"
         }.joined(separator: ",")
@@ -70,7 +72,10 @@ public struct UIDSet: Hashable, Sendable, CustomStringConvertible {
             guard parts.count == 1 || parts.count == 2 else { return nil }
             func number(_ part: Substring) -> UInt32?? {
                 if part == "*" { return .some(nil) }
-                guard let value = UInt32(part), value > 0 else { return nil }
+                // Digits only: UInt32("+5") would accept a sign the grammar does not have.
+                guard part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt32(part), value > 0 else {
+                    return nil
+                }
                 return .some(value)
             }
             guard let first = number(parts[0]) else { return nil }
