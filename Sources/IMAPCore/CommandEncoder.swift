@@ -154,6 +154,7 @@ struct SegmentWriter {
             raw(" ")
             try astring(password)
         case let .authenticate(mechanism, initial):
+            try atoms([mechanism], "SASL mechanism")
             raw("AUTHENTICATE \(mechanism)")
             if let initial {
                 raw(" " + (initial.isEmpty ? "=" : Base64.encode(initial)))
@@ -170,6 +171,7 @@ struct SegmentWriter {
             }
             raw(")")
         case let .enable(capabilities):
+            try atoms(capabilities.map(\.rawValue), "capability")
             raw("ENABLE " + capabilities.map(\.rawValue).joined(separator: " "))
         case let .select(mailbox, condStore), let .examine(mailbox, condStore):
             if case .select = command { raw("SELECT ") } else { raw("EXAMINE ") }
@@ -184,6 +186,7 @@ struct SegmentWriter {
         case let .status(mailbox, items):
             raw("STATUS ")
             try self.mailbox(mailbox)
+            try atoms(items, "STATUS item")
             raw(" (" + items.joined(separator: " ") + ")")
         case let .list(reference, pattern):
             raw("LIST ")
@@ -192,7 +195,10 @@ struct SegmentWriter {
             try listPattern(pattern)
         case let .uidSearch(key, returnOptions):
             raw("UID SEARCH ")
-            if let returnOptions { raw("RETURN (" + returnOptions.joined(separator: " ") + ") ") }
+            if let returnOptions {
+                try atoms(returnOptions, "RETURN option")
+                raw("RETURN (" + returnOptions.joined(separator: " ") + ") ")
+            }
             if key.needsUTF8 { raw("CHARSET UTF-8 ") }
             try searchKey(key)
         case let .uidFetch(set, items, changedSince):
@@ -217,9 +223,20 @@ struct SegmentWriter {
                 raw(" ")
                 try self.flags(flags)
             }
-            if let date { raw(" \"\(date)\"") }
+            if let date {
+                guard date.isValid else { throw IMAPCoreError(.unencodable, "invalid APPEND date") }
+                raw(" \"\(date)\"")
+            }
             raw(" ")
             literal(message)
+        }
+    }
+
+    /// Words sent bare (mechanism names, capabilities, item names) must be ASCII atoms: a CR or
+    /// LF there would end the command early and let the rest be read as another command.
+    func atoms(_ words: [String], _ what: String) throws {
+        for word in words where word.isEmpty || !word.utf8.allSatisfy(SegmentWriter.isSendableAtomChar) {
+            throw IMAPCoreError(.unencodable, "invalid \(what)")
         }
     }
 

@@ -112,6 +112,12 @@ public struct InternalDate: Hashable, Sendable, CustomStringConvertible {
         self.zoneMinutes = zoneMinutes
     }
 
+    /// Whether every field is in range (month 1–12, day 1–31, …); only valid dates are sent.
+    public var isValid: Bool {
+        (1...12).contains(month) && (1...31).contains(day) && (0...23).contains(hour) && (0...59).contains(minute)
+            && (0...60).contains(second) && (0...9999).contains(year) && abs(zoneMinutes) < 24 * 60
+    }
+
     static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -135,7 +141,7 @@ public struct InternalDate: Hashable, Sendable, CustomStringConvertible {
         }
         let sign = zoneMinutes < 0 ? "-" : "+"
         let zone = abs(zoneMinutes)
-        return "\(pad(day, 2))-\(Self.monthNames[month - 1])-\(pad(year, 4)) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) \(sign)\(pad(zone / 60, 2))\(pad(zone % 60, 2))"
+        return "\(pad(day, 2))-\(Self.monthNames[min(max(month, 1), 12) - 1])-\(pad(year, 4)) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) \(sign)\(pad(zone / 60, 2))\(pad(zone % 60, 2))"
     }
 }
 

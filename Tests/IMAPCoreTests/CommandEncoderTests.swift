@@ -203,3 +203,26 @@ struct CommandEncoderTests {
         }
     }
 }
+
+/// Bare words cannot smuggle a line end into a command.
+struct CommandEncoderInjectionTests {
+    @Test(arguments: [
+        Command.authenticate(mechanism: "PLAIN\r\nA2 LOGOUT", initialResponse: nil),
+        .enable([Capability("CONDSTORE\r\nA2 DELETE INBOX")]),
+        .status(mailbox: "INBOX", items: ["MESSAGES)\r\nA2 LOGOUT"]),
+        .uidSearch(.all, returnOptions: ["ALL\r\n"]),
+        .authenticate(mechanism: "", initialResponse: nil),
+        .append(mailbox: "INBOX", flags: [],
+                date: InternalDate(year: 2026, month: 13, day: 1, hour: 0, minute: 0, second: 0, zoneMinutes: 0),
+                message: ByteBuffer(string: "x")),
+    ])
+    func rejected(command: Command) {
+        #expect(throws: IMAPCoreError.self) { try CommandEncoder().encode(tag: "A1", command) }
+    }
+
+    @Test func invalidDateStillPrints() {
+        let date = InternalDate(year: 2026, month: 0, day: 1, hour: 0, minute: 0, second: 0, zoneMinutes: 0)
+        #expect(!date.isValid)
+        #expect(date.description.contains("Jan"))
+    }
+}
