@@ -66,8 +66,9 @@ final class PendingCommand {
              (.examine, .flags), (.examine, .exists), (.examine, .recent), (.examine, .condition):
             return true
         case let (.uidFetch(set, _, _), .fetch(fetch)):
+            // A FETCH without UID, or for another UID, is a flag update from elsewhere: an event.
             guard let uid = fetch.uid else { return false }
-            return set.contains(uid) || set.ranges.contains { $0.upper == nil }
+            return set.contains(uid)
         default:
             return false
         }

@@ -35,6 +35,29 @@ struct DovecotIntegrationTests {
         #expect(fields.contains { $0.key.lowercased() == "name" && $0.value == "Dovecot" })
         let status = try await session.status("INBOX")
         #expect(status.uidValidity != nil)
+        #expect(try await session.enable([.condStore]) == [.condStore])
+        let examined = try await session.select("INBOX", readOnly: true)
+        #expect(examined.readOnly)
+        #expect(examined.highestModSeq != nil, "CONDSTORE is enabled, so SELECT reports HIGHESTMODSEQ")
+        let selected = try await session.select("INBOX")
+        #expect(!selected.readOnly)
+        #expect(selected.permanentFlags.contains(.seen))
+        #expect(selected.flags.contains(.deleted))
+        await session.logout()
+    }
+
+    @Test("Dovecot: TLS version bounds are honoured",
+          arguments: [(IMAPClientConfiguration.TLSVersionOption.tls12, IMAPClientConfiguration.TLSVersionOption?.some(.tls12)),
+                      (.tls13, nil)])
+    func tlsVersions(minimum: IMAPClientConfiguration.TLSVersionOption,
+                     maximum: IMAPClientConfiguration.TLSVersionOption?) async throws {
+        let env = try DovecotEnvironment.require()
+        var configuration = env.configuration(.tls)
+        configuration.tls.minimumVersion = minimum
+        configuration.tls.maximumVersion = maximum
+        let session = try await IMAPSession.connect(configuration)
+        try await session.login(username: env.users[7], password: env.password)
+        try await session.noop()
         await session.logout()
     }
 
