@@ -120,26 +120,6 @@ enum FetchFixtures {
 
 @Suite("ResponseParser: FETCH")
 struct ResponseParserFetchTests {
-    @Test("parses whole", arguments: FetchFixtures.all)
-    func parsesWhole(_ fixture: ParseFixture) throws {
-        try checkWhole(fixture)
-    }
-
-    @Test("every strict prefix needs more bytes and consumes nothing", arguments: FetchFixtures.all)
-    func prefixes(_ fixture: ParseFixture) throws {
-        try checkPrefixes(fixture)
-    }
-
-    @Test("byte by byte gives the same response", arguments: FetchFixtures.all)
-    func byteByByte(_ fixture: ParseFixture) throws {
-        try checkByteByByte(fixture)
-    }
-
-    @Test("concatenated responses come out one by one")
-    func concatenated() throws {
-        try checkConcatenated(FetchFixtures.all + StatusFixtures.tagged)
-    }
-
     @Test("FetchResponse accessors find each attribute")
     func accessors() throws {
         let text = "* 7 FETCH (UID 42 FLAGS (\\Seen) RFC822.SIZE 99 INTERNALDATE \"01-Feb-2024 10:00:00 +0000\" "

@@ -101,26 +101,6 @@ enum StatusFixtures {
 
 @Suite("ResponseParser: status responses")
 struct ResponseParserTests {
-    @Test("parses whole", arguments: StatusFixtures.all)
-    func parsesWhole(_ fixture: ParseFixture) throws {
-        try checkWhole(fixture)
-    }
-
-    @Test("every strict prefix needs more bytes and consumes nothing", arguments: StatusFixtures.all)
-    func prefixes(_ fixture: ParseFixture) throws {
-        try checkPrefixes(fixture)
-    }
-
-    @Test("byte by byte gives the same response", arguments: StatusFixtures.all)
-    func byteByByte(_ fixture: ParseFixture) throws {
-        try checkByteByByte(fixture)
-    }
-
-    @Test("concatenated responses come out one by one")
-    func concatenated() throws {
-        try checkConcatenated(StatusFixtures.all)
-    }
-
     @Test("a greeting's text and code are available")
     func greetingAccessors() throws {
         let response = try parseOne("* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] Cyrus IMAP ready\r\n")

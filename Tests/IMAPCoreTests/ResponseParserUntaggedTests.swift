@@ -114,26 +114,6 @@ enum UntaggedFixtures {
 
 @Suite("ResponseParser: untagged data")
 struct ResponseParserUntaggedTests {
-    @Test("parses whole", arguments: UntaggedFixtures.all)
-    func parsesWhole(_ fixture: ParseFixture) throws {
-        try checkWhole(fixture)
-    }
-
-    @Test("every strict prefix needs more bytes and consumes nothing", arguments: UntaggedFixtures.all)
-    func prefixes(_ fixture: ParseFixture) throws {
-        try checkPrefixes(fixture)
-    }
-
-    @Test("byte by byte gives the same response", arguments: UntaggedFixtures.all)
-    func byteByByte(_ fixture: ParseFixture) throws {
-        try checkByteByByte(fixture)
-    }
-
-    @Test("concatenated responses come out one by one")
-    func concatenated() throws {
-        try checkConcatenated(UntaggedFixtures.all)
-    }
-
     @Test("LIST names are decoded from modified UTF-7", arguments: [
         ("~peter/mail/&U,BTFw-/&ZeVnLIqe-", "~peter/mail/台北/日本語"),
         ("Caf&AOk-/Entw&APw-rfe", "Café/Entwürfe"),
