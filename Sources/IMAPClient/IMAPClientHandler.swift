@@ -39,6 +39,9 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var newMailSignals = 0
     private(set) var closedError: IMAPClientError?
     private var byeText: String?
+    /// When bytes last arrived: a command times out only after `commandTimeout` of silence, so
+    /// a long download for one command does not time out the commands pipelined behind it.
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
 
     init(commandTimeout: TimeAmount, limits: Limits, logger: Logger, greeting: EventLoopPromise<StatusResponse>) {
         self.commandTimeout = commandTimeout
@@ -53,6 +56,7 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        lastActivity = context.eventLoop.now
         buffer.writeBuffer(&bytes)
         do {
             while closedError == nil, let response = try parser.parse(&buffer) {
@@ -169,14 +173,19 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.flush()
     }
 
-    private func armTimeout(_ pending: PendingCommand) {
+    private func armTimeout(_ pending: PendingCommand, deadline: NIODeadline? = nil) {
         pending.timeout?.cancel()
         guard let context else { return }
-        let tag = pending.tag
-        let description = pending.command.logDescription
-        let timeout = commandTimeout
-        pending.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.fail(IMAPClientError(.timeout, "no answer to \(tag) \(description) within \(timeout.nanoseconds / 1_000_000) ms"))
+        pending.timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline ?? context.eventLoop.now + commandTimeout) {
+            [weak self, weak pending] in
+            guard let self, let pending else { return }
+            // Still hearing from the server: wait until it has been silent for the whole period.
+            let quietUntil = self.lastActivity + self.commandTimeout
+            if let context = self.context, quietUntil > context.eventLoop.now {
+                self.armTimeout(pending, deadline: quietUntil)
+                return
+            }
+            self.fail(IMAPClientError(.timeout, "no answer to \(pending.tag) \(pending.command.logDescription) within \(self.commandTimeout.nanoseconds / 1_000_000) ms"))
         }
     }
 
@@ -207,7 +216,7 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .startTLS = pending.command, tagged.status.kind == .ok, let tls = pending.tlsHandler, let context {
                 // RFC 3501 §6.2.1 / RFC 2595 §3.1: nothing received before the handshake may be used.
                 discardBuffered = true
-                capabilities = []
+                updateCapabilities([])
                 pending.timeout?.cancel()
                 armTimeout(pending)
                 try context.pipeline.syncOperations.addHandler(tls, position: .first)

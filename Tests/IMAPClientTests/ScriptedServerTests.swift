@@ -221,3 +221,25 @@ struct ScriptedServerTests {
         #expect(outcome.failures.isEmpty, "\(outcome.failures)")
     }
 }
+
+/// The command timeout measures silence, not duration.
+@Suite("Command timeout")
+struct CommandTimeoutTests {
+    @Test func aSlowButSteadyAnswerIsNotATimeout() async throws {
+        // The server answers in pieces every 200 ms for 1.2 s; the timeout is 500 ms of silence.
+        var script: [ScriptedIMAPServer.Step] = [
+            .send(ScriptedServerTests.greeting), .expect("UID FETCH"),
+            .send("* 1 FETCH (UID 1 BODY[] {6}\r\n"),
+        ]
+        for byte in "abcdef" { script += [.pause(milliseconds: 200), .send(String(byte))] }
+        script += [.send(")\r\n{tag} OK done\r\n"), .waitForClose]
+        let server = try await ScriptedIMAPServer.start(script)
+        let session = try await IMAPSession.connect(IMAPClientConfiguration(
+            host: "127.0.0.1", port: server.port, security: .none, allowInsecure: true,
+            connectTimeout: .seconds(5), commandTimeout: .milliseconds(500)))
+        let fetched = try await session.uidFetch(UIDSet(values: [1]), items: [.uid, .bodyPeek(section: "", partial: nil)])
+        #expect(fetched.first?.body()?.bytes == ByteBuffer(string: "abcdef"))
+        await session.close()
+        await server.stop()
+    }
+}
