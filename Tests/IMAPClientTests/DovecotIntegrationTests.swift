@@ -1,8 +1,11 @@
-import IMAPClient
+@testable import IMAPClient
 import IMAPCore
 import IMAPTestSupport
 import NIOCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// IMAPClient against a real Dovecot (scripts/imap-test-server.sh). Display names start with
 /// "Dovecot:" so scripts/test.sh can check that they ran.
@@ -88,6 +91,17 @@ struct DovecotIntegrationTests {
         #expect(error?.code == .tlsFailure)
         // With verification off the same server is accepted (an operator's explicit choice).
         let session = try await IMAPSession.connect(env.configuration(security, caFile: env.otherCAFile, verify: false))
+        await session.logout()
+    }
+
+    @Test("Dovecot: TCP keepalive is on and tuned for IDLE")
+    func keepalive() async throws {
+        let env = try DovecotEnvironment.require()
+        let session = try await env.session()
+        let keepalive = try await session.channel.getOption(ChannelOptions.socketOption(.so_keepalive)).get()
+        #expect(keepalive == 1)
+        let idle = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: TCP_KEEPIDLE))
+        #expect(try await session.channel.getOption(idle).get() == 60)
         await session.logout()
     }
 
@@ -217,7 +231,7 @@ struct DovecotIntegrationTests {
         await watcher.logout()
     }
 
-    @Test("Dovecot: STORE, COPY, MOVE (and the COPY+EXPUNGE fallback) and UID EXPUNGE")
+    @Test("Dovecot: STORE, COPY, MOVE and UID EXPUNGE")
     func storeCopyMoveExpunge() async throws {
         let env = try DovecotEnvironment.require()
         let session = try await env.session(user: env.users[5])

@@ -243,3 +243,46 @@ struct CommandTimeoutTests {
         await server.stop()
     }
 }
+
+/// Moving without the MOVE extension (RFC 6851): COPY, then mark and expunge exactly those UIDs.
+@Suite("MOVE fallback")
+struct MoveFallbackTests {
+    func connect(_ server: ScriptedIMAPServer) async throws -> IMAPSession {
+        try await IMAPSession.connect(IMAPClientConfiguration(
+            host: "127.0.0.1", port: server.port, security: .none, allowInsecure: true, connectTimeout: .seconds(5)))
+    }
+
+    @Test func copyStoreUIDExpungeWithUIDPlus() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1 UIDPLUS LITERAL+] no move here\r\n"),
+            .expect("UID COPY 4:5,9 Archive"),
+            .send("{tag} OK [COPYUID 1 4:5,9 1:3] done\r\n"),
+            .expect("UID STORE 4:5,9 +FLAGS.SILENT (\\Deleted)"),
+            .send("{tag} OK done\r\n"),
+            .expect("UID EXPUNGE 4:5,9"),
+            .send("* 3 EXPUNGE\r\n* 3 EXPUNGE\r\n* 5 EXPUNGE\r\n{tag} OK done\r\n"),
+            .waitForClose,
+        ])
+        let session = try await connect(server)
+        try await session.uidMove(UIDSet(values: [4, 5, 9]), to: "Archive")
+        #expect(try await session.takeEvents() == [.expunge(3), .expunge(3), .expunge(5)])
+        await session.close()
+        let outcome = try await server.finish()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+        #expect(outcome.received.count == 3)
+    }
+
+    @Test func refusedWithoutMoveOrUIDPlus() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1] old server\r\n"),
+            .waitForClose,
+        ])
+        let session = try await connect(server)
+        let error = await #expect(throws: IMAPClientError.self) {
+            try await session.uidMove(UIDSet(values: [1]), to: "Archive")
+        }
+        #expect(error?.code == .unsupported)
+        await session.close()
+        #expect(try await server.finish().received.isEmpty, "nothing was sent: a plain EXPUNGE is unsafe")
+    }
+}
