@@ -46,6 +46,8 @@ struct TestConnection: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
+        // Line-buffered, so progress and errors interleave correctly when piped to a log.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let password: String
         do {
             password = try SecretFile.read(passwordFile)
@@ -90,6 +92,10 @@ struct TestConnection: AsyncParsableCommand {
         func pad(_ text: String, _ count: Int, right: Bool = false) -> String {
             let padding = String(repeating: " ", count: max(0, count - text.count))
             return right ? padding + text : text + padding
+        }
+        let mailboxes = mailboxes.sorted { lhs, rhs in
+            let (l, r) = (lhs.listing.name, rhs.listing.name)
+            return l == "INBOX" ? r != "INBOX" : (r == "INBOX" ? false : l < r)
         }
         var lines = ["\(pad("MAILBOX", width))  \(pad("MESSAGES", 8, right: true))  \(pad("UNSEEN", 6, right: true))  \(pad("UIDVALIDITY", 11, right: true))  \(pad("UIDNEXT", 8, right: true))"]
         for mailbox in mailboxes {
