@@ -46,8 +46,6 @@ struct TestConnection: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
-        // Line-buffered, so progress and errors interleave correctly when piped to a log.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let password: String
         do {
             password = try SecretFile.read(passwordFile)
@@ -63,7 +61,7 @@ struct TestConnection: AsyncParsableCommand {
             connectTimeout: .seconds(Int64(timeout)), commandTimeout: .seconds(Int64(timeout)))
         let probe = ConnectionProbe(configuration: configuration, username: user, password: password,
                                     authentication: auth, logger: logger)
-        print("Connecting to \(host):\(configuration.port) (\(security.rawValue))")
+        printOutput("Connecting to \(host):\(configuration.port) (\(security.rawValue))")
         let report: ConnectionProbe.Report
         do {
             report = try await probe.run()
@@ -71,10 +69,10 @@ struct TestConnection: AsyncParsableCommand {
             printError("test-connection: \(failure.step.rawValue) failed: \(failure.error)")
             throw ExitCode(Self.exitCode(for: failure.error))
         }
-        print("Greeting: \(report.greeting)")
-        print("Signed in as \(user) with \(report.mechanism)")
-        print("Capabilities: \(report.capabilities.map(\.rawValue).joined(separator: " "))")
-        print(Self.table(report.mailboxes))
+        printOutput("Greeting: \(report.greeting)")
+        printOutput("Signed in as \(user) with \(report.mechanism)")
+        printOutput("Capabilities: \(report.capabilities.map(\.rawValue).joined(separator: " "))")
+        printOutput(Self.table(report.mailboxes))
     }
 
     static func exitCode(for error: any Error) -> Int32 {
@@ -113,6 +111,11 @@ struct TestConnection: AsyncParsableCommand {
 
 extension IMAPSecurity: ExpressibleByArgument {}
 extension ConnectionProbe.Authentication: ExpressibleByArgument {}
+
+/// Unbuffered, so progress and errors interleave correctly when piped to a log.
+func printOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
