@@ -8,7 +8,8 @@ extension FrameReader {
     }
 
     mutating func fetchAttribute() throws -> FetchAttribute {
-        let name = try atom().uppercased()
+        // `[` is an ATOM-CHAR, but in `BODY[section]` it starts the section.
+        let name = try readWhile("fetch attribute") { Self.isAtomChar($0) && $0 != UInt8(ascii: "[") }.uppercased()
         switch name {
         case "UID":
             try expectSpace()
