@@ -100,7 +100,9 @@ struct SegmentWriter {
     /// An astring: a bare atom when every byte is an ASTRING-CHAR, else a string.
     mutating func astring(_ text: String) throws {
         let bytes = Array(text.utf8)
-        if !bytes.isEmpty, bytes.count <= 1024, bytes.allSatisfy({ FrameReader.isAtomChar($0) || $0 == UInt8(ascii: "]") }) {
+        // ASTRING-CHAR is 7-bit (RFC 3501 §9 CHAR); 8-bit text goes out as a literal.
+        if !bytes.isEmpty, bytes.count <= 1024,
+           bytes.allSatisfy({ $0 < 0x80 && (FrameReader.isAtomChar($0) || $0 == UInt8(ascii: "]")) }) {
             current.writeBytes(bytes)
         } else {
             try string(text)
