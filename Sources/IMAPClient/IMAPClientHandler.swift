@@ -202,7 +202,7 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .startTLS = pending.command, tagged.status.kind == .ok, let tls = pending.tlsHandler, let context {
                 // RFC 3501 §6.2.1 / RFC 2595 §3.1: nothing received before the handshake may be used.
                 discardBuffered = true
-                capabilities = []
+                updateCapabilities([])  // the encoder must not keep using pre-TLS LITERAL+ either
                 pending.timeout?.cancel()
                 armTimeout(pending)
                 try context.pipeline.syncOperations.addHandler(tls, position: .first)
