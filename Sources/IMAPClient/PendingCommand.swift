@@ -57,8 +57,11 @@ final class PendingCommand {
     func claims(_ response: UntaggedResponse) -> Bool {
         switch (command, response) {
         case (.capability, .capability), (.id, .id), (.enable, .enabled),
-             (.list, .list), (.uidSearch, .search), (.uidSearch, .esearch):
+             (.list, .list), (.uidSearch, .search):
             return true
+        case let (.uidSearch, .esearch(esearch)):
+            // RFC 4731 §3.1: the search correlator names the command the ESEARCH answers.
+            return esearch.tag == nil || esearch.tag == tag
         case let (.status(mailbox, _), .status(status)):
             let wire = mailbox.uppercased() == "INBOX" ? "INBOX" : ModifiedUTF7.encode(mailbox)
             return status.wireName == wire || (wire == "INBOX" && status.wireName.uppercased() == "INBOX")
