@@ -285,6 +285,10 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         case let .expunge(number): deliver(.expunge(number))
         case let .fetch(fetch): deliver(.fetch(fetch))
         case let .flags(flags): deliver(.flags(flags))
+        case .status:
+            // Another mailbox's STATUS (no STATUS command claimed it) must not pass for the
+            // result of a STATUS command that happens to be first in flight.
+            if let owner = inFlight.first, !owner.isStatus { owner.untagged.append(response) }
         default:
             if let owner = inFlight.first { owner.untagged.append(response) }
         }

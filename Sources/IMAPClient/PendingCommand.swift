@@ -51,6 +51,11 @@ final class PendingCommand {
         }
     }
 
+    var isStatus: Bool {
+        if case .status = command { return true }
+        return false
+    }
+
     /// Whether an untagged response belongs to this command's result rather than being an
     /// unsolicited mailbox event (RFC 3501 §7: untagged data is not tied to a tag, so the
     /// client decides by what each command asks for).
