@@ -277,6 +277,10 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             if inFlight.contains(where: { if case .logout = $0.command { true } else { false } }) { return }
             deliver(.bye(status.text))
             return
+        case let .condition(status) where status.code == .alert:
+            // RFC 3501 §7.1: ALERT text must reach a person, even inside SELECT's reply.
+            deliver(.alert(status.text))
+            return
         default: break
         }
         if let owner = inFlight.first(where: { $0.claims(response) }) {
@@ -295,7 +299,10 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         case let .expunge(number): deliver(.expunge(number))
         case let .fetch(fetch): deliver(.fetch(fetch))
         case let .flags(flags): deliver(.flags(flags))
-        case let .condition(status) where status.code == .alert: deliver(.alert(status.text))
+        case .status:
+            // Another mailbox's STATUS (no STATUS command claimed it) must not pass for the
+            // result of a STATUS command that happens to be first in flight.
+            if let owner = inFlight.first, !owner.isStatus { owner.untagged.append(response) }
         default:
             if let owner = inFlight.first { owner.untagged.append(response) }
         }

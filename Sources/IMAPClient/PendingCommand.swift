@@ -51,14 +51,22 @@ final class PendingCommand {
         }
     }
 
+    var isStatus: Bool {
+        if case .status = command { return true }
+        return false
+    }
+
     /// Whether an untagged response belongs to this command's result rather than being an
     /// unsolicited mailbox event (RFC 3501 §7: untagged data is not tied to a tag, so the
     /// client decides by what each command asks for).
     func claims(_ response: UntaggedResponse) -> Bool {
         switch (command, response) {
         case (.capability, .capability), (.id, .id), (.enable, .enabled),
-             (.list, .list), (.uidSearch, .search), (.uidSearch, .esearch):
+             (.list, .list), (.uidSearch, .search):
             return true
+        case let (.uidSearch, .esearch(esearch)):
+            // RFC 4731 §3.1: the search correlator names the command the ESEARCH answers.
+            return esearch.tag == nil || esearch.tag == tag
         case let (.status(mailbox, _), .status(status)):
             let wire = mailbox.uppercased() == "INBOX" ? "INBOX" : ModifiedUTF7.encode(mailbox)
             return status.wireName == wire || (wire == "INBOX" && status.wireName.uppercased() == "INBOX")
@@ -66,9 +74,11 @@ final class PendingCommand {
              (.examine, .flags), (.examine, .exists), (.examine, .recent), (.examine, .condition):
             return true
         case let (.uidFetch(set, _, _), .fetch(fetch)):
-            // A FETCH without UID, or for another UID, is a flag update from elsewhere: an event.
+            // A FETCH without UID, or for a UID outside the set, is a flag update from elsewhere:
+            // an event. Except with `n:*`: the server then answers with the highest UID even when
+            // it is below n (RFC 3501 §6.4.8), so every UID belongs to the command.
             guard let uid = fetch.uid else { return false }
-            return set.contains(uid)
+            return set.contains(uid) || set.ranges.contains { $0.upper == nil }
         default:
             return false
         }
