@@ -19,17 +19,15 @@ private struct SessionRig {
          commandTimeout: TimeAmount = .seconds(60)) async throws {
         let channel = NIOAsyncTestingChannel()
         let loop = channel.testingEventLoop
-        let handler = try await loop.executeInContext {
+        let (handler, greetingFuture) = try await loop.executeInContext {
             let promise = loop.makePromise(of: StatusResponse.self)
             let handler = IMAPClientHandler(commandTimeout: commandTimeout, limits: .default,
                                             logger: Logger(label: "test.imap"), greeting: promise)
-            handler.greetingFuture = promise.futureResult
             try channel.pipeline.syncOperations.addHandler(handler)
-            return NIOLoopBound(handler, eventLoop: loop)
+            return (NIOLoopBound(handler, eventLoop: loop), promise.futureResult)
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 143))
         try await channel.writeInbound(ByteBuffer(string: greeting))
-        let greetingFuture = try await loop.executeInContext { handler.value.greetingFuture! }
         let status = try await greetingFuture.get()
         self.channel = channel
         self.session = IMAPSession(configuration: IMAPClientConfiguration(host: "localhost", commandTimeout: commandTimeout),
