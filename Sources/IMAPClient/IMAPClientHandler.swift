@@ -136,16 +136,9 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         let number = String(nextTag)
         let tag = "A" + String(repeating: "0", count: max(0, 4 - number.count)) + number
         nextTag += 1
-        let encoded: EncodedCommand
-        do {
-            encoded = try encoder.encode(tag: tag, command)
-        } catch {
-            let failure = IMAPClientError(.invalidState, "cannot encode \(command.logDescription): \(error)")
-            promise.fail(failure)
-            idleStarted?.fail(failure)
-            return
-        }
-        let pending = PendingCommand(tag: tag, command: command, segments: encoded.segments, promise: promise,
+        // Encoded only when sent (pump): a command queued behind STARTTLS or AUTHENTICATE must use
+        // the literal forms of the capabilities valid then, not those from before.
+        let pending = PendingCommand(tag: tag, command: command, segments: [], promise: promise,
                                      sasl: sasl, onFetch: onFetch, idleStarted: idleStarted, tlsHandler: tlsHandler)
         logger.trace("command", metadata: ["tag": "\(tag)", "command": "\(command.logDescription)"])
         waiting.append(pending)
@@ -164,6 +157,15 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let context else { return }
         while interactive == nil, !waiting.isEmpty {
             let pending = waiting.removeFirst()
+            do {
+                pending.segments = try encoder.encode(tag: pending.tag, pending.command).segments
+            } catch {
+                let failure = IMAPClientError(.invalidState, "cannot encode \(pending.command.logDescription): \(error)")
+                pending.idleStarted?.fail(failure)
+                pending.idleStarted = nil
+                pending.promise.fail(failure)
+                continue
+            }
             let first = pending.segments.removeFirst()
             inFlight.append(pending)
             armTimeout(pending)
@@ -289,8 +291,11 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 owner.untagged.append(response)
             }
-            // SELECT's EXISTS is the mailbox size, but it still means the sync must look.
-            if case .exists = response { newMailSignals += 1 }
+            // SELECT's EXISTS/RECENT are the mailbox size, but they still mean the sync must look.
+            switch response {
+            case .exists, .recent: newMailSignals += 1
+            default: break
+            }
             return
         }
         switch response {
