@@ -185,10 +185,7 @@ struct DovecotIntegrationTests {
     @Test("Dovecot: IDLE sees an APPEND from a second connection within 1 s")
     func idleSeesAppend() async throws {
         let env = try DovecotEnvironment.require()
-        let watcher = try await env.session(user: env.users[3])
-        let writer = try await env.session(user: env.users[3])
-        try await env.withMailbox(watcher) { mailbox in
-            _ = try await watcher.select(mailbox)
+        try await env.withWatcherAndWriter(user: env.users[3]) { watcher, writer, mailbox in
             let idle = try await watcher.idle()
             let clock = ContinuousClock()
             let start = clock.now
@@ -205,17 +202,12 @@ struct DovecotIntegrationTests {
             // The session is usable after DONE.
             #expect(try await watcher.uidSearch(.all) == [1])
         }
-        await writer.logout()
-        await watcher.logout()
     }
 
     @Test("Dovecot: EXISTS seen inside another command's reply is kept as an event")
     func existsOutsideIdle() async throws {
         let env = try DovecotEnvironment.require()
-        let watcher = try await env.session(user: env.users[4])
-        let writer = try await env.session(user: env.users[4])
-        try await env.withMailbox(watcher) { mailbox in
-            _ = try await watcher.select(mailbox)
+        try await env.withWatcherAndWriter(user: env.users[4]) { watcher, writer, mailbox in
             _ = try await watcher.takeEvents()
             try await writer.append(ByteBuffer(message: DovecotEnvironment.message(subject: "quiet arrival")), to: mailbox)
             // Dovecot reports the new message on the next command of the watcher.
@@ -227,8 +219,6 @@ struct DovecotIntegrationTests {
             }
             #expect(events.contains(.exists(1)))
         }
-        await writer.logout()
-        await watcher.logout()
     }
 
     @Test("Dovecot: STORE, COPY, MOVE and UID EXPUNGE")

@@ -37,6 +37,22 @@ extension DovecotEnvironment {
     }
 }
 
+extension DovecotEnvironment {
+    /// Two sessions of one user on a fresh mailbox that the watcher has selected: the writer
+    /// delivers, the watcher observes.
+    func withWatcherAndWriter(user: String,
+                              _ body: (_ watcher: IMAPSession, _ writer: IMAPSession, _ mailbox: String) async throws -> Void) async throws {
+        let watcher = try await session(user: user)
+        let writer = try await session(user: user)
+        try await withMailbox(watcher) { mailbox in
+            _ = try await watcher.select(mailbox)
+            try await body(watcher, writer, mailbox)
+        }
+        await writer.logout()
+        await watcher.logout()
+    }
+}
+
 extension ByteBuffer {
     init(message: String) { self.init(string: message) }
 }
