@@ -54,19 +54,26 @@ extension IMAPSession {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: FetchResponse.self)
         let feeder = BatchFeeder(batches: batches, items: items, depth: max(1, pipelineDepth),
                                  handler: handler, eventLoop: eventLoop, continuation: continuation)
+        // A consumer that stops early (throws) stops further batches too.
+        continuation.onTermination = { _ in feeder.stop() }
         eventLoop.execute { feeder.start() }
         var delivered = Set<UInt32>()
-        do {
-            for try await fetch in stream {
-                guard let uid = fetch.uid, let data = fetch.body(section: ""), !delivered.contains(uid) else { continue }
-                delivered.insert(uid)
-                let bytes = data.bytes ?? ByteBuffer()
-                let size = fetch.rfc822Size ?? UInt64(bytes.readableBytes)
-                try await body(FetchedMessage(uid: uid, flags: fetch.flags ?? [], internalDate: fetch.internalDate,
-                                              size: size, body: bytes, truncated: size > UInt64(bytes.readableBytes)))
+        var iterator = stream.makeAsyncIterator()
+        while true {
+            let next: FetchResponse?
+            do {
+                next = try await iterator.next()
+            } catch {
+                throw IMAPClientHandler.classify(error)
             }
-        } catch {
-            throw IMAPClientHandler.classify(error)
+            guard let fetch = next else { return }
+            guard let uid = fetch.uid, let data = fetch.body(section: ""), !delivered.contains(uid) else { continue }
+            delivered.insert(uid)
+            let bytes = data.bytes ?? ByteBuffer()
+            let size = fetch.rfc822Size ?? UInt64(bytes.readableBytes)
+            // The consumer's own errors pass through unchanged.
+            try await body(FetchedMessage(uid: uid, flags: fetch.flags ?? [], internalDate: fetch.internalDate,
+                                          size: size, body: bytes, truncated: size > UInt64(bytes.readableBytes)))
         }
     }
 
@@ -140,6 +147,11 @@ private final class BatchFeeder: Sendable {
 
     func start() {
         for _ in 0..<depth { sendNext() }
+    }
+
+    /// No further batches are sent; those in flight complete normally.
+    func stop() {
+        state.withLockedValue { $0.failed = true }
     }
 
     private func sendNext() {

@@ -286,3 +286,34 @@ struct MoveFallbackTests {
         #expect(try await server.finish().received.isEmpty, "nothing was sent: a plain EXPUNGE is unsafe")
     }
 }
+
+/// A consumer that stops early stops the batches still to come.
+@Suite("fetchMessages early stop")
+struct FetchEarlyStopTests {
+    struct Stop: Error {}
+
+    @Test func aThrowingConsumerStopsFurtherBatches() async throws {
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"),
+            .expect("UID FETCH 1 "),
+            .send("* 1 FETCH (UID 1 RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n"),
+            .pause(milliseconds: 200),
+            .send("{tag} OK done\r\n"),
+            .expect("NOOP"),
+            .send("{tag} OK still here\r\n"),
+            .waitForClose,
+        ])
+        let session = try await IMAPSession.connect(IMAPClientConfiguration(
+            host: "127.0.0.1", port: server.port, security: .none, allowInsecure: true, connectTimeout: .seconds(5)))
+        await #expect(throws: Stop.self) {
+            try await session.fetchMessages(uids: [1, 2, 3], batchSize: 1, pipelineDepth: 1) { _ in throw Stop() }
+        }
+        // Let the first batch's OK arrive (when a feeder that did not stop would send the next
+        // batch); then the next command the server sees must be NOOP, not the fetch of UID 2.
+        try await Task.sleep(for: .milliseconds(600))
+        try await session.noop()
+        await session.close()
+        let outcome = try await server.finish()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+    }
+}
