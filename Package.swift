@@ -26,6 +26,7 @@ let package = Package(
             name: "mailtrigger",
             dependencies: [
                 "TriggerCore",
+                "MailMIME",
                 "SystemdSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
