@@ -31,8 +31,8 @@ struct AddressListParser {
     /// The pieces of the mailbox being read.
     var phrase = String.UnicodeScalarView()     // display-name words, quoted strings unquoted
     var bare = String.UnicodeScalarView()       // text outside <...>, without white space
-    var bareHasQuoted = false
     var angle: String.UnicodeScalarView?        // the contents of <...>
+    var trailing = String.UnicodeScalarView()   // words after <...>: the next mailbox's name if a "," is missing
 
     init(scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -42,17 +42,26 @@ struct AddressListParser {
             switch scalar {
             case "\"":
                 let text = quoted()
-                if angle == nil {
+                if angle != nil {
+                    if !trailing.isEmpty, trailing.last != " " { trailing.append(" ") }
+                    trailing.append(contentsOf: text.unicodeScalars)
+                } else {
                     if !phrase.isEmpty, phrase.last != " " { phrase.append(" ") }
                     phrase.append(contentsOf: text.unicodeScalars)
                     bare.append("\"")
                     bare.append(contentsOf: requote(text).unicodeScalars)
                     bare.append("\"")
-                    bareHasQuoted = true
                 }
             case "(":
                 MIMEParameters.skipComment(scalars, &index)
             case "<":
+                if angle != nil {
+                    // A second <...> without a comma before it: a new mailbox whose name is
+                    // what came after the first one.
+                    let name = trailing
+                    finishMailbox()
+                    phrase = name
+                }
                 index += 1
                 var inside = String.UnicodeScalarView()
                 while index < scalars.count, scalars[index] != ">" {
@@ -82,11 +91,14 @@ struct AddressListParser {
                 index += 1
             case " ", "\t", "\r", "\n":
                 if angle == nil, !phrase.isEmpty, phrase.last != " " { phrase.append(" ") }
+                if angle != nil, !trailing.isEmpty, trailing.last != " " { trailing.append(" ") }
                 index += 1
             default:
                 if angle == nil {
                     phrase.append(scalar)
                     bare.append(scalar)
+                } else {
+                    trailing.append(scalar)
                 }
                 index += 1
             }
@@ -115,8 +127,8 @@ struct AddressListParser {
     mutating func resetMailbox() {
         phrase = String.UnicodeScalarView()
         bare = String.UnicodeScalarView()
-        bareHasQuoted = false
         angle = nil
+        trailing = String.UnicodeScalarView()
     }
 
     mutating func finishMailbox() {
