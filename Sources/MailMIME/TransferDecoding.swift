@@ -68,7 +68,9 @@ public enum TransferDecoding {
         output.reserveCapacity(input.count)
         var index = input.startIndex
         let end = input.endIndex
-        var lineOutputStart = 0
+        // Where a run of literal white space began in the output: only that is transport padding
+        // (RFC 2045 §6.7 rule 3); white space written as =20 or =09 is content and stays.
+        var literalSpaceStart: Int?
         while index < end {
             let byte = input[index]
             switch byte {
@@ -78,16 +80,19 @@ public enum TransferDecoding {
                 while look < end, input[look] == 0x20 || input[look] == 0x09 { look += 1 }
                 if look < end, input[look] == 0x0A {
                     index = look + 1
+                    literalSpaceStart = nil
                     continue
                 }
                 if look + 1 < end, input[look] == 0x0D, input[look + 1] == 0x0A {
                     index = look + 2
+                    literalSpaceStart = nil
                     continue
                 }
                 if look >= end {
                     index = end
                     continue
                 }
+                literalSpaceStart = nil
                 if index + 2 < end, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
                     output.append(high << 4 | low)
                     index += 3
@@ -96,18 +101,23 @@ public enum TransferDecoding {
                 output.append(byte)
                 index += 1
             case 0x0D, 0x0A:
-                // A hard line break: trailing white space before it was transport padding.
-                while output.count > lineOutputStart, output.last == 0x20 || output.last == 0x09 { output.removeLast() }
+                // A hard line break: literal trailing white space before it was padding.
+                if let start = literalSpaceStart { output.removeSubrange(start...) }
+                literalSpaceStart = nil
                 output.append(byte)
                 index += 1
-                if byte == 0x0A { lineOutputStart = output.count }
+            case 0x20, 0x09:
+                if literalSpaceStart == nil { literalSpaceStart = output.count }
+                output.append(byte)
+                index += 1
             default:
+                literalSpaceStart = nil
                 output.append(byte)
                 index += 1
             }
         }
-        // The last line has no line break after it, but its trailing white space is padding too.
-        while output.count > lineOutputStart, output.last == 0x20 || output.last == 0x09 { output.removeLast() }
+        // The last line has no line break after it, but its literal trailing white space is padding too.
+        if let start = literalSpaceStart { output.removeSubrange(start...) }
         return output
     }
 

@@ -20,6 +20,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True  # importing the sibling modules leaves no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference  # noqa: E402  (sibling module)
 

@@ -49,14 +49,17 @@ from email.mime.text import MIMEText
 from email.parser import BytesParser
 from email.utils import format_datetime, formataddr
 
+sys.dont_write_bytecode = True  # importing the sibling modules leaves no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference  # noqa: E402  (sibling module)
 
 DEFAULT_SEED = 5322
 DEFAULT_COUNT = 500
 
-#: Every part is generated with "\n" line ends; the finished message is converted.
-LF = policy.default.clone(linesep="\n")
+#: Every part is generated with "\n" line ends; the finished message is converted. Header
+#: fields parsed from source (forwarded messages) are written back exactly as they were:
+#: Python's refolding of address lists can encode the separating comma into an encoded word.
+LF = policy.default.clone(linesep="\n", refold_source="none")
 COMPAT_LF = policy.compat32.clone(linesep="\n")
 
 # --------------------------------------------------------------------------------------------
@@ -627,10 +630,9 @@ class Draft:
         text = self.subject_text(lang, charset)
         encoding = r.choice("BQ") if charset != "iso-2022-jp" else "B"
         if style == "header-class":
-            # email.header.Header picks the encoding for the charset and folds itself (not for
-            # big5, which it labels with the codec name "big5_tw" that no mailer writes).
-            charset = "utf-8" if charset == "big5" else charset
-            return "Subject: " + Header(text, charset, header_name="Subject").encode(linesep="\n")
+            # email.header.Header picks the encoding for the charset and folds itself.
+            return "Subject: " + fix_codec_labels(Header(text, charset, header_name="Subject").encode(
+                linesep="\n").encode("ascii")).decode("ascii")
         if style == "odd-case":
             label = r.choice([charset.upper(), charset.title(), charset])
             encoding = encoding.lower()
@@ -701,80 +703,98 @@ class Draft:
 
     def _python_headers(self, message_id: str, date: datetime.datetime) -> bytes:
         """Headers rendered by EmailMessage (policy.default encodes and folds them itself)."""
-        self.tag("headers:python")
-
-        def address() -> Address:
-            name, local, domain, _ = self.person()
-            return Address(display_name=name if self.chance(0.8) else "", username=local, domain=domain)
-        sender = address()
-        to: list = [address() for _ in range(self.rng.randint(1, 4))]
-        if self.chance(0.15):
+        self.tag("headers:python", "subject:python")
+        people = self._people()
+        group = self.chance(0.15)
+        if group:
             self.tag("address:group")
-            to.append(Group("Team", [address(), address()]))
-        cc = [address() for _ in range(self.rng.randint(1, 3))] if self.chance(0.3) else []
-        if cc:
-            self.tag("address:cc")
         lang = self.lang
         subject = self.subject_text(lang, "utf-8") if not self.chance(0.2) else \
             " ".join(self.rng.choice(sentences(lang, "utf-8")) for _ in range(3))
-        self.tag("subject:python")
-        for _ in range(12):
+        named = self.chance(0.8)
+
+        def render(people: dict) -> bytes:
+            def address(person) -> Address:
+                name, local, domain, _ = person
+                return Address(display_name=name if named else "", username=local, domain=domain)
             msg = EmailMessage(policy=LF)
-            msg["From"] = sender
-            msg["To"] = to
-            if cc:
-                msg["Cc"] = cc
+            msg["From"] = address(people["From"][0])
+            to = [address(p) for p in people["To"]]
+            msg["To"] = to[:-2] + [Group("Team", to[-2:])] if group and len(to) > 2 else to
+            if people["Cc"]:
+                msg["Cc"] = [address(p) for p in people["Cc"]]
             msg["Subject"] = subject
             msg["Date"] = date
             msg["Message-ID"] = message_id
-            block = msg.as_bytes().split(b"\n\n", 1)[0] + b"\n"
-            # policy.default's folder can emit an empty (invalid) encoded word when a long
-            # display name starts near the end of a line; shorten the lists until it does not.
-            if not EMPTY_ENCODED_WORD.search(block):
-                return block
-            if len(to) > 1:
-                to.pop()
-            elif cc:
-                cc.pop()
-            else:
-                to = [Address(username=to[0].username, domain=to[0].domain)] if isinstance(to[0], Address) \
-                    else [Address(username="team", domain="example.com")]
-                sender = Address(username=sender.username, domain=sender.domain)
-        raise AssertionError(f"message {self.index}: cannot render clean Python headers")
+            return msg.as_bytes().split(b"\n\n", 1)[0] + b"\n"
+        return self._render_clean(render, people)
 
     def _compat32_headers(self, message_id: str, date: datetime.datetime) -> bytes:
         """Headers rendered by compat32 Message + email.header.Header (charset-specific words)."""
-        self.tag("headers:compat32")
-        def address() -> str:
-            name, local, domain, lang = self.person()
-            if encodable(name, "ascii"):
-                return formataddr((name, f"{local}@{domain}"))
-            charset = self.rng.choice([c for c in CHARSETS[lang] if encodable(name, c) and c != "big5"]
-                                      or ["utf-8"])
-            return Header(name, charset).encode() + f" <{local}@{domain}>"
+        self.tag("headers:compat32", "subject:header-class")
+        people = self._people()
         charset = self.charset_for()
-        subject = Header(self.subject_text(self.lang, charset), charset if charset != "big5" else "utf-8")
-        people = {"From": address(), "To": [address() for _ in range(self.rng.randint(1, 3))],
-                  "Cc": address() if self.chance(0.3) else None}
-        # compat32 refolds long address fields with Header, which can emit an empty (invalid)
-        # encoded word; drop recipients until the rendering is clean.
-        while True:
+        subject = Header(self.subject_text(self.lang, charset), charset)
+        choices = {id(p): self.rng.choice([c for c in CHARSETS[p[3]] if encodable(p[0], c)] or ["utf-8"])
+                   for group in people.values() for p in group}
+
+        def render(people: dict) -> bytes:
+            def address(person) -> str:
+                name, local, domain, _ = person
+                if encodable(name, "ascii"):
+                    return formataddr((name, f"{local}@{domain}"))
+                return Header(name, choices[id(person)]).encode() + f" <{local}@{domain}>"
             msg = Message(policy=COMPAT_LF)
-            msg["From"] = people["From"]
-            msg["To"] = ", ".join(people["To"])
+            msg["From"] = address(people["From"][0])
+            msg["To"] = ", ".join(address(p) for p in people["To"])
             if people["Cc"]:
-                msg["Cc"] = people["Cc"]
+                msg["Cc"] = ", ".join(address(p) for p in people["Cc"])
             msg["Subject"] = subject
             msg["Date"] = email_date(date)
             msg["Message-ID"] = message_id
-            block = msg.as_bytes(policy=COMPAT_LF).split(b"\n\n", 1)[0] + b"\n"
-            if not EMPTY_ENCODED_WORD.search(block) or len(people["To"]) == 1:
-                break
-            people["To"].pop()
+            return msg.as_bytes(policy=COMPAT_LF).split(b"\n\n", 1)[0] + b"\n"
+        return self._render_clean(render, people)
+
+    def _people(self) -> dict[str, list]:
+        people = {"From": [self.person()], "To": [self.person() for _ in range(self.rng.randint(1, 4))],
+                  "Cc": [self.person() for _ in range(self.rng.randint(1, 3))] if self.chance(0.3) else []}
         if people["Cc"]:
             self.tag("address:cc")
-        self.tag("subject:header-class")
-        return block
+        return people
+
+    def _render_clean(self, render, people: dict) -> bytes:
+        """Render headers with the email package, working around its generator bugs.
+
+        Python's header folders sometimes write an empty encoded word (invalid RFC 2047) or
+        fold the comma between two mailboxes into an encoded word (so the list no longer
+        parses), and compat32's Header labels gb2312 and big5 words with codec names
+        ("eucgb2312_cn", "big5_tw") that no mailer writes. Labels are corrected; for the rest
+        recipients are dropped until the block re-parses to the intended addresses.
+        """
+        for _ in range(12):
+            block = fix_codec_labels(render(people))
+            parsed = reference.parse(block + b"\n")
+            ok = not EMPTY_ENCODED_WORD.search(block)
+            for field in ("From", "To", "Cc"):
+                header = parsed.get(field)
+                got = [a.addr_spec.lower() for a in header.addresses] if header is not None else []
+                ok = ok and got == [f"{p[1]}@{p[2]}".lower() for p in people[field]]
+            if ok:
+                return block
+            if len(people["To"]) > 1:
+                people["To"].pop()
+            elif people["Cc"]:
+                people["Cc"].pop()
+            else:
+                people = {k: [(local, local, domain, lang) for _, local, domain, lang in v]
+                          for k, v in people.items()}
+        raise AssertionError(f"message {self.index}: cannot render clean headers with the email package")
+
+
+def fix_codec_labels(block: bytes) -> bytes:
+    """email.header.Header writes Python codec names as charset labels; use the MIME names."""
+    return re.sub(rb"=\?(eucgb2312_cn|big5_tw)\?", lambda m: {b"eucgb2312_cn": b"=?gb2312?",
+                                                          b"big5_tw": b"=?big5?"}[m.group(1)], block)
 
 
 EMPTY_ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?\?=")
@@ -1044,7 +1064,6 @@ def kind_plain_raw(m: Draft) -> bytes:
     headers = ["MIME-Version: 1.0"] if r.random() < 0.9 else []
     if variant == "utf-16":
         charset = r.choice(["utf-16", "utf-16be"])
-        m.tag("charset:utf-16")
         return header_block(headers) + raw_text(m, m.text(m.lang, "utf-8", r.choice([60, 500, 3000])), charset=charset)
     if variant == "flowed":
         charset = r.choice(["utf-8", "us-ascii"])
@@ -1339,7 +1358,7 @@ def kind_digest(m: Draft) -> bytes:
     parts = [b"\n" + inner_message(m, i).rstrip(b"\n") + b"\n" for i in range(m.rng.randint(2, 3))]
     intro = raw_text(m, "Today's topics: 1. hello 2. world\n", charset="us-ascii", cte="7bit")
     digest = multipart("digest", m.boundary(), parts)
-    m.tag("digest")
+    m.tag("structure:digest")
     return header_block(["MIME-Version: 1.0"]) + multipart("mixed", m.boundary(), [intro, digest])
 
 
@@ -1353,7 +1372,7 @@ def kind_apple_inline(m: Draft) -> bytes:
                      'Content-Disposition: inline; filename="IMG_0001.png"'], b64_encode(image)),
              raw_text(m, m.text(m.lang, charset, 200), charset=charset)]
     if r.random() < 0.3:
-        m.tag("inline-text-with-filename")
+        m.tag("body:inline-text-with-filename")
         parts[0] = raw_text(m, m.text(m.lang, charset, 300), charset=charset,
                             extra_headers=['Content-Disposition: inline; filename="body.txt"'])
     m.tag("apple:inline-parts")
@@ -1424,7 +1443,7 @@ def kind_minimal(m: Draft) -> bytes:
 def kind_undeclared_8bit(m: Draft) -> bytes:
     """8-bit UTF-8 body with no charset declared (RFC 2045 says us-ascii)."""
     text = m.text(m.rng.choice(["de", "fr", "ru"]), "utf-8", 300)
-    m.tag("undeclared-charset-8bit")
+    m.tag("body:undeclared-charset-8bit")
     headers = ["MIME-Version: 1.0"]
     if m.chance(0.5):
         headers += ["Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"]
@@ -1438,7 +1457,7 @@ def kind_large(m: Draft) -> bytes:
     msg = py_text(m, m.text(m.lang, charset, r.choice([500, 500, 200_000])), charset=charset)
     for _ in range(r.randint(1, 2)):
         add_py_attachment(m, msg, attachment_spec(m, large=True))
-    m.tag("large")
+    m.tag("size:large-attachments")
     return py_bytes(m, msg)
 
 
