@@ -56,7 +56,17 @@ swift test --skip-build 2>&1 | tee /tmp/mailtrigger-test.log
 status=${PIPESTATUS[0]}
 set -e
 
-# 5. The integration tests must all have run and passed: count them in the sources.
+# 5. MailMIME against Python's email package over a generated corpus of 500 messages, every
+#    payload also validated against docs/payload.schema.json (docs/mime-differential.md).
+log "MIME differential test"
+python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install --quiet jsonschema
+set +e
+python3 scripts/mime/differential.py --binary "$bin_path/mailtrigger" --corpus /tmp/mt-mime-corpus \
+    --generate 500 --schema docs/payload.schema.json 2>&1 | tee /tmp/mailtrigger-differential.log
+differential_status=${PIPESTATUS[0]}
+set -e
+
+# 6. The integration tests must all have run and passed: count them in the sources.
 declared=$(grep -rhoE '@Test\("Dovecot:[^"]*"' Tests | sort -u | wc -l)
 passed=$(grep -oE '✔ Test "Dovecot:[^"]*"' /tmp/mailtrigger-test.log | sort -u | wc -l)
 summary=$(grep -E '(✔|✘) Test run with [0-9]+ tests' /tmp/mailtrigger-test.log | tail -1 || true)
@@ -68,6 +78,11 @@ failed=$(grep -cE '^✘ Test .* failed' /tmp/mailtrigger-test.log || true)
 if [ "$status" -ne 0 ] || [ -n "$issues" ]; then
     log "FAILED: swift test exited $status"
     echo "$(( ${total:-0} - failed )) passed, $(( failed > 0 ? failed : 1 )) failed"
+    exit 1
+fi
+if [ "$differential_status" -ne 0 ]; then
+    log "FAILED: the MIME differential test"
+    echo "${total:-0} passed, 1 failed"
     exit 1
 fi
 if [ "$declared" -eq 0 ] || [ "$passed" -ne "$declared" ]; then

@@ -46,7 +46,7 @@ import reference  # noqa: E402
 
 FIELDS = ("subject", "from", "to", "cc", "text", "attachments")
 #: Pseudo-fields for failures that are not a field disagreement.
-PROCESS_FIELDS = ("inspect", "reference")
+PROCESS_FIELDS = ("inspect", "reference", "schema")
 MIN_MESSAGES = 500
 
 # --------------------------------------------------------------------------------------------
@@ -465,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"fail if fewer messages were compared (default {MIN_MESSAGES})")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="compare only these files (e.g. 0042.eml)")
     parser.add_argument("--report", metavar="FILE", help="also write every mismatch and excuse as JSON")
+    parser.add_argument("--schema", metavar="FILE",
+                        help="also validate every payload against this JSON Schema (needs the jsonschema package)")
     args = parser.parse_args(argv)
 
     binary = resolve_binary(args.binary)
@@ -485,6 +487,17 @@ def main(argv: list[str] | None = None) -> int:
     files = corpus_files(args.corpus, args.only)
     print(f"comparing {len(files)} messages: {binary} inspect vs Python {sys.version.split()[0]} email")
 
+    validator = None
+    if args.schema:
+        try:
+            import jsonschema  # noqa: PLC0415 - optional, only for --schema
+        except ImportError:
+            parser.error("--schema needs the jsonschema package (pip install jsonschema)")
+        with open(args.schema, encoding="utf-8") as handle:
+            schema = json.load(handle)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+
     results: list[Result] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(run_inspect, binary, path, args.timeout) for path in files]
@@ -497,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
                 result = Result(path, mismatches={"inspect": error})
             else:
                 result = compare(path, raw, payload, KNOWN_DIFFERENCES, computed)
+                if validator is not None:
+                    violation = next(iter(validator.iter_errors(payload)), None)
+                    if violation is not None:
+                        where = "/".join(str(p) for p in violation.absolute_path) or "(root)"
+                        result.mismatches["schema"] = f"{where}: {violation.message}"
             results.append(result)
     elapsed = time.monotonic() - started
 
