@@ -226,19 +226,20 @@ struct ScriptedServerTests {
 @Suite("Command timeout")
 struct CommandTimeoutTests {
     @Test func aSlowButSteadyAnswerIsNotATimeout() async throws {
-        // The server answers in pieces every 200 ms for 1.2 s; the timeout is 500 ms of silence.
+        // The server answers in pieces every 300 ms for 2.4 s; the timeout is 1.5 s of silence, so
+        // a duration-based timeout would fire, and a silence-based one has 5× margin under load.
         var script: [ScriptedIMAPServer.Step] = [
             .send(ScriptedServerTests.greeting), .expect("UID FETCH"),
-            .send("* 1 FETCH (UID 1 BODY[] {6}\r\n"),
+            .send("* 1 FETCH (UID 1 BODY[] {8}\r\n"),
         ]
-        for byte in "abcdef" { script += [.pause(milliseconds: 200), .send(String(byte))] }
+        for byte in "abcdefgh" { script += [.pause(milliseconds: 300), .send(String(byte))] }
         script += [.send(")\r\n{tag} OK done\r\n"), .waitForClose]
         let server = try await ScriptedIMAPServer.start(script)
         let session = try await IMAPSession.connect(IMAPClientConfiguration(
             host: "127.0.0.1", port: server.port, security: .none, allowInsecure: true,
-            connectTimeout: .seconds(5), commandTimeout: .milliseconds(500)))
+            connectTimeout: .seconds(5), commandTimeout: .milliseconds(1500)))
         let fetched = try await session.uidFetch(UIDSet(values: [1]), items: [.uid, .bodyPeek(section: "", partial: nil)])
-        #expect(fetched.first?.body()?.bytes == ByteBuffer(string: "abcdef"))
+        #expect(fetched.first?.body()?.bytes == ByteBuffer(string: "abcdefgh"))
         await session.close()
         await server.stop()
     }
