@@ -69,6 +69,12 @@ let package = Package(
             name: "MailMIME",
             swiftSettings: swiftSettings
         ),
+        // libFuzzer target for MailMIME (scripts/fuzz.sh); without -DFUZZING a replay driver.
+        .executableTarget(
+            name: "MailMIMEFuzz",
+            dependencies: ["MailMIME"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SystemdSupport",
             dependencies: [
