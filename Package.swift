@@ -75,6 +75,12 @@ let package = Package(
             dependencies: ["MailMIME"],
             swiftSettings: swiftSettings
         ),
+        // Throughput and memory benchmark for MailMIME (scripts/bench.sh); not a test.
+        .executableTarget(
+            name: "MIMEBenchmark",
+            dependencies: ["MailMIME"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SystemdSupport",
             dependencies: [
