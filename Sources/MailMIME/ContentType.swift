@@ -192,11 +192,13 @@ public struct MIMEParameters: Hashable, Sendable {
 }
 
 extension String {
+    /// Drops the scalars of `set` (a handful) from both ends; `self` when there are none.
     func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set.unicodeScalars)
+        let characters = set.unicodeScalars
         var scalars = Substring(self).unicodeScalars[...]
         while let first = scalars.first, characters.contains(first) { scalars = scalars.dropFirst() }
         while let last = scalars.last, characters.contains(last) { scalars = scalars.dropLast() }
+        if scalars.startIndex == unicodeScalars.startIndex, scalars.endIndex == unicodeScalars.endIndex { return self }
         return String(String.UnicodeScalarView(scalars))
     }
 }
