@@ -6,6 +6,8 @@
 #   throughput   mailtrigger's messages/s >= 10x Python's email package
 #   linear time  the 50 MB attachment takes at most 1.5x the time per MB of the 10 MB one
 #   memory       peak RSS < 3x the message size, at 10, 25 and 50 MB
+#   worst case   each 1 MB pathological message (MIMEBenchmark --worst-case) in under 2 s
+#                (linear code takes 0.3 s at most; the quadratic cases this guards took minutes)
 # Exits 1 if a target failed.
 #
 # Environment: BENCH_COUNT (default 500), BENCH_REPEAT (default 3), BENCH_CORPUS (default
@@ -83,10 +85,21 @@ for line in "${large_lines[@]}"; do
     [ "$(awk -v r="$ratio_rss" 'BEGIN { print (r < 3 ? 1 : 0) }')" = 1 ] || memory_ok=0
 done
 
+# 5. Pathological messages, 1 MB each.
+worst_ok=1
+worst_slowest=0
+while IFS= read -r line; do
+    echo "$line"
+    seconds=$(field "$line" '.*MB, ([0-9.]+) s,.*')
+    worst_slowest=$(awk -v a="$worst_slowest" -v b="$seconds" 'BEGIN { print (b > a ? b : a) }')
+    [ "$(awk -v s="$seconds" 'BEGIN { print (s < 2 ? 1 : 0) }')" = 1 ] || worst_ok=0
+done < <("$benchmark" --worst-case 1)
+
 echo "throughput  (mailtrigger >= 10x Python messages/s): ${ratio}x  $(verdict "$throughput_ok")"
 echo "linear time (50 MB time per MB <= 1.5x the 10 MB one): ${linearity}x  $(verdict "$linear_ok")"
 echo "memory      (peak RSS < 3x message size at 10/25/50 MB): ${rss_ratios[*]}  $(verdict "$memory_ok")"
-if [ "$throughput_ok$linear_ok$memory_ok" != 111 ]; then
+echo "worst case  (each 1 MB pathological message < 2 s): slowest ${worst_slowest} s  $(verdict "$worst_ok")"
+if [ "$throughput_ok$linear_ok$memory_ok$worst_ok" != 1111 ]; then
     log "FAILED"
     exit 1
 fi

@@ -7,6 +7,7 @@ import MailMIME
 let usage = """
 usage: MIMEBenchmark CORPUS_DIR [--repeat R]
        MIMEBenchmark --large-attachment MB [--repeat R]
+       MIMEBenchmark --worst-case MB
        MIMEBenchmark --digest DIR
 
 CORPUS_DIR: loads every *.eml in it into memory, then R times (default 3) parses each message,
@@ -15,6 +16,9 @@ builds its payload (default options) and serialises it as JSON; reports the best
 --large-attachment MB: synthesises one message with a base64 attachment of MB x 10^6
 deterministic pseudo-random bytes, parses it and builds payload and JSON R times; reports the
 best time and the process's peak RSS (VmHWM) relative to the message size.
+--worst-case MB: times messages of about MB x 10^6 bytes built to be hard for a parser (one
+pathological header or body each: encoded words, quoted names, RFC 2231 sections, line ends,
+JSON escapes...), every payload option on; linear code handles each in well under a second.
 --digest DIR: for every file in DIR (not only *.eml) prints an FNV-1a hash of its payload JSON,
 compact and pretty, with every option on, then one hash of them all: equal digests before and
 after an optimisation show that the output did not change.
@@ -298,13 +302,80 @@ func runLargeAttachment(megabytes: Double, repeats: Int) {
         + "\(fixed(Double(baseline) / 1e6, 1)) MB before the message)")
 }
 
+// MARK: - Worst cases
+
+/// Messages built to be hard for a parser: one pathological header or body of about `size`
+/// bytes each. Every one of them was quadratic once (a 1 MB version took from 1 s to minutes).
+func worstCaseMessages(size: Int) -> [(name: String, bytes: [UInt8])] {
+    func repeated(_ unit: String) -> [UInt8] {
+        let bytes = Array(unit.utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(size + bytes.count)
+        while result.count + bytes.count <= size { result += bytes }
+        return result
+    }
+    func message(_ headers: [UInt8], body: [UInt8] = Array("body\r\n".utf8)) -> [UInt8] {
+        headers + Array("\r\n\r\n".utf8) + body
+    }
+    var sections: [UInt8] = Array("Content-Type: text/plain".utf8)
+    var number = 1
+    while sections.count < size {
+        sections += Array("; x*\(number)*=a".utf8)
+        number += 1
+    }
+    return [
+        ("encoded-word-scan", message(Array("Subject: ".utf8) + repeated("=?a?B?x"))),
+        ("quoted-display-names", message(Array("To: ".utf8) + repeated("\"a\" ") + Array("<x@y>".utf8))),
+        ("quoted-local-part", message(Array("To: <".utf8) + repeated("\"a\"") + Array("@y>".utf8))),
+        ("encoded-display-names", message(Array("To: ".utf8) + repeated("=?utf-8?Q?a?= <a@b>, "))),
+        ("rfc2231-sections", message(sections)),
+        ("encoded-parameters", message(Array("Content-Type: text/plain".utf8) + repeated("; n=\"=?utf-8?Q?a?=\""))),
+        ("date-tokens", message(Array("Date: ".utf8) + repeated("1 "))),
+        ("many-fields", message(Array("Subject: many fields".utf8) + repeated("\r\nX-A: b"))),
+        ("cr-line-ends", message(Array("Content-Type: text/plain".utf8), body: repeated("a\r"))),
+        ("json-escapes", message(Array("Content-Type: text/plain".utf8), body: repeated("\u{1}\"\\\u{2028}\n"))),
+        ("quoted-printable", message(Array("Content-Transfer-Encoding: quoted-printable".utf8),
+                                     body: repeated("=  x =\r\n \t \r"))),
+    ]
+}
+
+/// Times parse + payload (every option on) + JSON of each worst case, once.
+func runWorstCases(megabytes: Double) {
+    let options = PayloadOptions(includeHeaders: true, includeRaw: true, includeAttachmentContent: true)
+    let clock = ContinuousClock()
+    for (name, bytes) in worstCaseMessages(size: Int(megabytes * 1e6)) {
+        var jsonBytes = 0
+        let elapsed = clock.measure {
+            jsonBytes = Payload(message: MIMEMessage(bytes: bytes), options: options).json().utf8.count
+        }
+        precondition(jsonBytes > 0)
+        let seconds = elapsed.seconds
+        print("worst-case: \(name), \(fixed(Double(bytes.count) / 1e6, 2)) MB, \(fixed(seconds, 3)) s, "
+            + "\(fixed(Double(bytes.count) / 1e6 / seconds, 1)) MB/s")
+    }
+}
+
 // MARK: - Command line
+
+enum Mode {
+    case corpus(String)
+    case largeAttachment(Double)
+    case worstCase(Double)
+    case digest(String)
+}
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var repeats = 3
-var largeMB: Double?
-var corpus: String?
-var digest: String?
+var mode: Mode?
+@MainActor func setMode(_ new: Mode) {
+    guard mode == nil else { fail(usage) }
+    mode = new
+}
+@MainActor func megabytesArgument() -> Double {
+    guard let value = arguments.first.flatMap({ Double($0) }), value > 0, value <= 4096 else { fail(usage) }
+    arguments.removeFirst()
+    return value
+}
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -317,25 +388,21 @@ while !arguments.isEmpty {
         arguments.removeFirst()
     case "--digest":
         guard let value = arguments.first else { fail(usage) }
-        digest = value
         arguments.removeFirst()
+        setMode(.digest(value))
     case "--large-attachment":
-        guard let value = arguments.first.flatMap({ Double($0) }), value > 0, value <= 4096 else { fail(usage) }
-        largeMB = value
-        arguments.removeFirst()
+        setMode(.largeAttachment(megabytesArgument()))
+    case "--worst-case":
+        setMode(.worstCase(megabytesArgument()))
     default:
-        guard !argument.hasPrefix("-"), corpus == nil else { fail(usage) }
-        corpus = argument
+        guard !argument.hasPrefix("-") else { fail(usage) }
+        setMode(.corpus(argument))
     }
 }
-if let digest {
-    guard corpus == nil, largeMB == nil else { fail(usage) }
-    runDigest(digest)
-} else if let largeMB {
-    guard corpus == nil else { fail(usage) }
-    runLargeAttachment(megabytes: largeMB, repeats: repeats)
-} else if let corpus {
-    runCorpus(corpus, repeats: repeats)
-} else {
-    fail(usage)
+switch mode {
+case .corpus(let directory): runCorpus(directory, repeats: repeats)
+case .largeAttachment(let megabytes): runLargeAttachment(megabytes: megabytes, repeats: repeats)
+case .worstCase(let megabytes): runWorstCases(megabytes: megabytes)
+case .digest(let directory): runDigest(directory)
+case nil: fail(usage)
 }
