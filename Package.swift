@@ -69,6 +69,18 @@ let package = Package(
             name: "MailMIME",
             swiftSettings: swiftSettings
         ),
+        // libFuzzer target for MailMIME (scripts/fuzz.sh); without -DFUZZING a replay driver.
+        .executableTarget(
+            name: "MailMIMEFuzz",
+            dependencies: ["MailMIME"],
+            swiftSettings: swiftSettings
+        ),
+        // Throughput and memory benchmark for MailMIME (scripts/bench.sh); not a test.
+        .executableTarget(
+            name: "MIMEBenchmark",
+            dependencies: ["MailMIME"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SystemdSupport",
             dependencies: [

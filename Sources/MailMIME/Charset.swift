@@ -58,10 +58,22 @@ public enum Charset {
         return latin1(bytes)
     }
 
+    /// Each byte is the code point of the same value: one UTF-8 byte below 0x80, else two.
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
-        return String(scalars)
+        String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+            var count = 0
+            for byte in bytes {
+                if byte < 0x80 {
+                    output[count] = byte
+                    count += 1
+                } else {
+                    output[count] = 0xC0 | byte >> 6
+                    output[count + 1] = 0x80 | byte & 0x3F
+                    count += 2
+                }
+            }
+            return count
+        }
     }
 
     /// nil when iconv does not know the charset.
@@ -69,6 +81,7 @@ public enum Charset {
         let descriptor = iconv_open("UTF-8", charset)
         guard descriptor != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(descriptor) }
+        IconvModules.keepLoaded(charset)
         let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 2)
@@ -107,6 +120,38 @@ public enum Charset {
             }
         }
         return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// Keeps glibc's converter modules loaded. glibc loads the module of a charset (a shared object
+/// under gconv/) in `iconv_open` and unloads it soon after the last descriptor using it is
+/// closed, so converting message after message in one charset would map and unmap the module
+/// every time (dynamic loading was the biggest single cost of parsing ordinary mail). One idle
+/// descriptor per charset, never used for converting, keeps its module in place; conversions
+/// still each open their own descriptor. At most `limit` charsets are kept.
+enum IconvModules {
+    static let limit = 64
+
+    final class State: @unchecked Sendable {
+        /// Guards `charsets` (a pthread mutex: MailMIME imports only Glibc).
+        let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+            let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+            return mutex
+        }()
+        var charsets: [String: iconv_t] = [:]
+    }
+
+    static let state = State()
+
+    static func keepLoaded(_ charset: String) {
+        pthread_mutex_lock(state.mutex)
+        defer { pthread_mutex_unlock(state.mutex) }
+        guard state.charsets[charset] == nil, state.charsets.count < limit else { return }
+        let descriptor = iconv_open("UTF-8", charset)
+        guard descriptor != iconv_t(bitPattern: -1) else { return }
+        state.charsets[charset] = descriptor
     }
 }
 

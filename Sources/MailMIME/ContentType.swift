@@ -134,10 +134,13 @@ public struct MIMEParameters: Hashable, Sendable {
     static func joinRFC2231(_ parts: [Int: (String, Bool)]) -> String {
         var charset: String?
         var bytes: [UInt8] = []
-        for number in parts.keys.sorted() {
+        let numbers = parts.keys.sorted()
+        // Computed once: per section it made many sections quadratic (a 1 MB Content-Type took 5 s).
+        let first = numbers.first
+        for number in numbers {
             guard let (rawText, extended) = parts[number] else { continue }
             var text = rawText
-            if extended, number == 0 || charset == nil && number == parts.keys.min() {
+            if extended, number == 0 || charset == nil && number == first {
                 let pieces = text.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
                 if pieces.count == 3 {
                     charset = String(pieces[0])
@@ -192,11 +195,13 @@ public struct MIMEParameters: Hashable, Sendable {
 }
 
 extension String {
+    /// Drops the scalars of `set` (a handful) from both ends; `self` when there are none.
     func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set.unicodeScalars)
+        let characters = set.unicodeScalars
         var scalars = Substring(self).unicodeScalars[...]
         while let first = scalars.first, characters.contains(first) { scalars = scalars.dropFirst() }
         while let last = scalars.last, characters.contains(last) { scalars = scalars.dropLast() }
+        if scalars.startIndex == unicodeScalars.startIndex, scalars.endIndex == unicodeScalars.endIndex { return self }
         return String(String.UnicodeScalarView(scalars))
     }
 }

@@ -32,7 +32,7 @@ public struct MIMEMessage: Sendable {
         let raw = rawBody(of: part)
         switch part.transferEncoding {
         case "base64": return TransferDecoding.base64(raw)
-        case "quoted-printable": return TransferDecoding.quotedPrintable(Array(raw))
+        case "quoted-printable": return TransferDecoding.quotedPrintable(raw)
         default: return Array(raw)
         }
     }
@@ -42,7 +42,7 @@ public struct MIMEMessage: Sendable {
         let raw = rawBody(of: part)
         switch part.transferEncoding {
         case "base64": return TransferDecoding.base64DecodedCount(raw)
-        case "quoted-printable": return TransferDecoding.quotedPrintable(Array(raw)).count
+        case "quoted-printable": return TransferDecoding.quotedPrintable(raw).count
         default: return raw.count
         }
     }
@@ -53,22 +53,28 @@ public struct MIMEMessage: Sendable {
         let decoded = decodedBody(of: part)
         let text = Charset.decode(decoded, label: part.contentType.parameters["charset"])
         guard text.utf8.contains(0x0D) else { return text }
-        var scalars = String.UnicodeScalarView()
+        // CR LF and lone CR become LF; CR and LF are single bytes in UTF-8, so bytes will do.
         var previousCR = false
-        for scalar in text.unicodeScalars {
-            if scalar == "\r" {
-                scalars.append("\n")
-                previousCR = true
-                continue
-            }
-            if scalar == "\n", previousCR {
+        let utf8 = text.utf8
+        return String(unsafeUninitializedCapacity: utf8.count) { output in
+            var count = 0
+            for byte in utf8 {
+                if byte == 0x0D {
+                    output[count] = 0x0A
+                    count += 1
+                    previousCR = true
+                    continue
+                }
+                if byte == 0x0A, previousCR {
+                    previousCR = false
+                    continue
+                }
                 previousCR = false
-                continue
+                output[count] = byte
+                count += 1
             }
-            previousCR = false
-            scalars.append(scalar)
+            return count
         }
-        return String(scalars)
     }
 }
 

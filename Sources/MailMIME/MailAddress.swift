@@ -47,9 +47,9 @@ struct AddressListParser {
                     trailing.append(contentsOf: text.unicodeScalars)
                 } else {
                     if !phrase.isEmpty, phrase.last != " " { phrase.append(" ") }
-                    phrase.append(contentsOf: text.unicodeScalars)
+                    phrase.appendInPlace(text.unicodeScalars)
                     bare.append("\"")
-                    bare.append(contentsOf: requote(text).unicodeScalars)
+                    bare.appendInPlace(requote(text).unicodeScalars)
                     bare.append("\"")
                 }
             case "(":
@@ -68,7 +68,7 @@ struct AddressListParser {
                     if scalars[index] == "(" { MIMEParameters.skipComment(scalars, &index); continue }
                     if scalars[index] == "\"" {
                         inside.append("\"")
-                        inside.append(contentsOf: requote(quoted()).unicodeScalars)
+                        inside.appendInPlace(requote(quoted()).unicodeScalars)
                         inside.append("\"")
                         continue
                     }

@@ -64,39 +64,46 @@ extension Payload {
 }
 
 /// A small streaming JSON writer: strings escaped per RFC 8259 §7 (quote, backslash and
-/// control characters; everything else as UTF-8).
+/// control characters; everything else as UTF-8). It writes UTF-8 bytes and copies each run of
+/// characters that need no escape in one go.
 struct JSONWriter {
     let pretty: Bool
-    var output = ""
+    var bytes: [UInt8] = []
     var depth = 0
     var needsComma = false
 
     init(pretty: Bool) { self.pretty = pretty }
 
+    var output: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
     mutating func newline() {
         guard pretty else { return }
-        output.append("\n")
-        output.append(String(repeating: "  ", count: depth))
+        bytes.append(0x0A)
+        for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
     }
 
     mutating func object(_ body: (inout JSONWriter) -> Void) {
-        output.append("{")
+        bytes.append(UInt8(ascii: "{"))
         depth += 1
         needsComma = false
         body(&self)
         depth -= 1
         if needsComma { newline() }
-        output.append("}")
+        bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     mutating func array<S: Sequence>(_ items: S, _ element: (inout JSONWriter, S.Element) -> Void) {
-        output.append("[")
+        bytes.append(UInt8(ascii: "["))
         depth += 1
         needsComma = false
         var any = false
         for item in items {
-            if needsComma { output.append(",") }
+            if needsComma { bytes.append(UInt8(ascii: ",")) }
             newline()
             element(&self, item)
             needsComma = true
@@ -104,49 +111,71 @@ struct JSONWriter {
         }
         depth -= 1
         if any { newline() }
-        output.append("]")
+        bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     mutating func field(_ key: String, _ value: (inout JSONWriter) -> Void) {
-        if needsComma { output.append(",") }
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
         newline()
         string(key)
-        output.append(pretty ? ": " : ":")
+        if pretty { append(": ") } else { bytes.append(UInt8(ascii: ":")) }
         needsComma = false
         value(&self)
         needsComma = true
     }
 
+    /// Escapes `"`, `\\`, `\n`, `\r`, `\t` by name, the other C0 controls and DEL as `\u00xx`
+    /// (lower-case hex), U+2028 and U+2029 as `\u2028`, `\u2029`; everything else is copied as
+    /// UTF-8.
     mutating func string(_ value: String?) {
-        guard let value else { output.append("null"); return }
-        output.append("\"")
-        var run = String.UnicodeScalarView()
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": run.append(contentsOf: "\\\"".unicodeScalars)
-            case "\\": run.append(contentsOf: "\\\\".unicodeScalars)
-            case "\n": run.append(contentsOf: "\\n".unicodeScalars)
-            case "\r": run.append(contentsOf: "\\r".unicodeScalars)
-            case "\t": run.append(contentsOf: "\\t".unicodeScalars)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    run.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+        guard var value else { append("null"); return }
+        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { utf8 in
+            bytes.reserveCapacity(bytes.count + utf8.count + 1)
+            var runStart = 0
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                let escapeLength: Int
+                if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+                    escapeLength = 1
+                } else if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80,
+                          utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+                    escapeLength = 3  // U+2028, U+2029: valid JSON, but not valid JavaScript
                 } else {
-                    run.append(scalar)
+                    index += 1
+                    continue
                 }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                switch byte {
+                case 0x22: append("\\\"")
+                case 0x5C: append("\\\\")
+                case 0x0A: append("\\n")
+                case 0x0D: append("\\r")
+                case 0x09: append("\\t")
+                case 0xE2: append(utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+                default:
+                    append("\\u00")
+                    bytes.append(Self.hexDigits[Int(byte >> 4)])
+                    bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+                }
+                index += escapeLength
+                runStart = index
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
-        output.append(String(run))
-        output.append("\"")
+        bytes.append(UInt8(ascii: "\""))
     }
 
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     mutating func number(_ value: Int?) {
-        output.append(value.map(String.init) ?? "null")
+        guard let value else { append("null"); return }
+        bytes.append(contentsOf: String(value).utf8)
     }
 
     mutating func bool(_ value: Bool) {
-        output.append(value ? "true" : "false")
+        if value { append("true") } else { append("false") }
     }
 }
