@@ -7,7 +7,7 @@
 #
 # Environment: FUZZ_CORPUS=DIR keeps the corpus in DIR (seeded from the seeds, grown across
 # runs) instead of a temporary directory; FUZZ_ARGS adds libFuzzer flags.
-# Runs on demand (not in CI). Reads and writes local files only.
+# scripts/test.sh (and so CI) runs it for 60 s; run it longer on demand. Local files only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -66,7 +66,14 @@ python3 scripts/mime/differential.py --binary "$bin_path/mailtrigger" --corpus /
 differential_status=${PIPESTATUS[0]}
 set -e
 
-# 6. The integration tests must all have run and passed: count them in the sources.
+# 6. Fuzz the MIME parser for a bounded time; a crash, leak or hang fails the run.
+log "fuzzing MailMIME for ${MT_FUZZ_SECONDS:-60} s"
+set +e
+bash scripts/fuzz.sh "${MT_FUZZ_SECONDS:-60}" 2>&1 | tail -15 | tee /tmp/mailtrigger-fuzz.log
+fuzz_status=${PIPESTATUS[0]}
+set -e
+
+# 7. The integration tests must all have run and passed: count them in the sources.
 declared=$(grep -rhoE '@Test\("Dovecot:[^"]*"' Tests | sort -u | wc -l)
 passed=$(grep -oE '✔ Test "Dovecot:[^"]*"' /tmp/mailtrigger-test.log | sort -u | wc -l)
 summary=$(grep -E '(✔|✘) Test run with [0-9]+ tests' /tmp/mailtrigger-test.log | tail -1 || true)
@@ -78,6 +85,11 @@ failed=$(grep -cE '^✘ Test .* failed' /tmp/mailtrigger-test.log || true)
 if [ "$status" -ne 0 ] || [ -n "$issues" ]; then
     log "FAILED: swift test exited $status"
     echo "$(( ${total:-0} - failed )) passed, $(( failed > 0 ? failed : 1 )) failed"
+    exit 1
+fi
+if [ "$fuzz_status" -ne 0 ]; then
+    log "FAILED: the fuzzer found a crash, leak or hang (see Fuzz/MailMIME/crashes/)"
+    echo "${total:-0} passed, 1 failed"
     exit 1
 fi
 if [ "$differential_status" -ne 0 ]; then
