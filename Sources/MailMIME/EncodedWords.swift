@@ -18,7 +18,7 @@ public enum EncodedWords {
 
         func flushWord() {
             if let charset = pendingCharset {
-                output.append(contentsOf: Charset.decode(pendingBytes, label: charset).unicodeScalars)
+                output.appendEach(Charset.decode(pendingBytes, label: charset).unicodeScalars)
             }
             pendingBytes.removeAll()
             pendingCharset = nil
@@ -42,13 +42,13 @@ public enum EncodedWords {
                 continue
             }
             flushWord()
-            output.append(contentsOf: pendingSpace)
+            output.appendEach(pendingSpace)
             pendingSpace.removeAll()
             output.append(scalar)
             index += 1
         }
         flushWord()
-        output.append(contentsOf: pendingSpace)
+        output.appendEach(pendingSpace)
         return String(output)
     }
 
@@ -109,5 +109,14 @@ public enum EncodedWords {
             index += 1
         }
         return output
+    }
+}
+
+extension String.UnicodeScalarView {
+    /// Appends scalar by scalar. `append(contentsOf:)` on a scalar view reserves exactly the new
+    /// count on every call, so calling it in a loop copies the whole view each time (quadratic:
+    /// a 1 MB header took over a minute).
+    mutating func appendEach<S: Sequence>(_ scalars: S) where S.Element == Unicode.Scalar {
+        for scalar in scalars { append(scalar) }
     }
 }

@@ -44,9 +44,9 @@ struct AddressListParser {
                 let text = quoted()
                 if angle == nil {
                     if !phrase.isEmpty, phrase.last != " " { phrase.append(" ") }
-                    phrase.append(contentsOf: text.unicodeScalars)
+                    phrase.appendEach(text.unicodeScalars)
                     bare.append("\"")
-                    bare.append(contentsOf: requote(text).unicodeScalars)
+                    bare.appendEach(requote(text).unicodeScalars)
                     bare.append("\"")
                     bareHasQuoted = true
                 }
@@ -59,7 +59,7 @@ struct AddressListParser {
                     if scalars[index] == "(" { MIMEParameters.skipComment(scalars, &index); continue }
                     if scalars[index] == "\"" {
                         inside.append("\"")
-                        inside.append(contentsOf: requote(quoted()).unicodeScalars)
+                        inside.appendEach(requote(quoted()).unicodeScalars)
                         inside.append("\"")
                         continue
                     }

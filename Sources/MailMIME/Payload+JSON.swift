@@ -124,15 +124,15 @@ struct JSONWriter {
         var run = String.UnicodeScalarView()
         for scalar in value.unicodeScalars {
             switch scalar {
-            case "\"": run.append(contentsOf: "\\\"".unicodeScalars)
-            case "\\": run.append(contentsOf: "\\\\".unicodeScalars)
-            case "\n": run.append(contentsOf: "\\n".unicodeScalars)
-            case "\r": run.append(contentsOf: "\\r".unicodeScalars)
-            case "\t": run.append(contentsOf: "\\t".unicodeScalars)
+            case "\"": run.appendEach("\\\"".unicodeScalars)
+            case "\\": run.appendEach("\\\\".unicodeScalars)
+            case "\n": run.appendEach("\\n".unicodeScalars)
+            case "\r": run.appendEach("\\r".unicodeScalars)
+            case "\t": run.appendEach("\\t".unicodeScalars)
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
-                    run.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+                    run.appendEach(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
                 } else {
                     run.append(scalar)
                 }
