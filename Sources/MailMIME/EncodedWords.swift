@@ -15,6 +15,8 @@ public enum EncodedWords {
         var pendingCharset: String?
         var pendingSpace = String.UnicodeScalarView()  // white space after the last encoded word
         var index = 0
+        // Where a text scan is known to find no "?=" (see `word`): keeps hostile input linear.
+        var noTerminator: ClosedRange<Int>?
 
         func flushWord() {
             if let charset = pendingCharset {
@@ -26,7 +28,7 @@ public enum EncodedWords {
 
         while index < scalars.count {
             if scalars[index] == "=", index + 1 < scalars.count, scalars[index + 1] == "?",
-               let (charset, bytes, next) = word(scalars, at: index) {
+               let (charset, bytes, next) = word(scalars, at: index, noTerminator: &noTerminator) {
                 // Adjacent to a previous word: the white space between them disappears.
                 if pendingCharset != nil, charset.lowercased() != pendingCharset!.lowercased() { flushWord() }
                 pendingSpace.removeAll()
@@ -54,7 +56,12 @@ public enum EncodedWords {
 
     /// Parses one encoded word at `start`: its charset (language tag dropped), decoded bytes, and
     /// the index after it. nil if the text there is not a well-formed encoded word.
-    static func word(_ scalars: [Unicode.Scalar], at start: Int) -> (String, [UInt8], Int)? {
+    ///
+    /// `noTerminator` holds positions from which a scan for the closing `?=` is known to fail;
+    /// without it, text full of `=?` openers and no `?=` would be scanned to its end once per
+    /// opener (quadratic).
+    static func word(_ scalars: [Unicode.Scalar], at start: Int, noTerminator: inout ClosedRange<Int>?)
+        -> (String, [UInt8], Int)? {
         var index = start + 2
         func field() -> String? {
             var value = String.UnicodeScalarView()
@@ -69,23 +76,28 @@ public enum EncodedWords {
             index += 1  // the "?"
             return String(value)
         }
-        guard let charsetField = field(), !charsetField.isEmpty, let encoding = field(), encoding.count == 1 else { return nil }
+        guard let charsetField = field(), !charsetField.isEmpty, let encoding = field(), encoding.count == 1,
+              "BbQq".contains(encoding) else { return nil }
         let textStart = index
         while index + 1 < scalars.count, !(scalars[index] == "?" && scalars[index + 1] == "=") {
+            if let known = noTerminator, known.contains(index) {
+                noTerminator = min(textStart, known.lowerBound)...known.upperBound
+                return nil
+            }
             let scalar = scalars[index]
-            guard scalar.value > 0x20, scalar.value < 0x7F else { return nil }
+            guard scalar.value > 0x20, scalar.value < 0x7F else {
+                noTerminator = textStart...index
+                return nil
+            }
             index += 1
         }
-        guard index + 1 < scalars.count else { return nil }
+        guard index + 1 < scalars.count else {
+            noTerminator = textStart...index
+            return nil
+        }
         let encoded = scalars[textStart..<index].map { UInt8($0.value) }
         let charset = String(charsetField.prefix { $0 != "*" })
-        let bytes: [UInt8]?
-        switch encoding {
-        case "B", "b": bytes = TransferDecoding.base64(encoded[...])
-        case "Q", "q": bytes = qDecode(encoded)
-        default: bytes = nil
-        }
-        guard let bytes else { return nil }
+        let bytes = encoding == "B" || encoding == "b" ? TransferDecoding.base64(encoded[...]) : qDecode(encoded)
         return (charset, bytes, index + 2)
     }
 
