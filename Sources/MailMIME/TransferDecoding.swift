@@ -90,6 +90,9 @@ public enum TransferDecoding {
                 }
                 if index + 2 < end, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
                     output.append(high << 4 | low)
+                    // An encoded byte is content, even white space (`=20` at a line end is how
+                    // rule 3 keeps it): trailing-space stripping stops here.
+                    lineOutputStart = output.count
                     index += 3
                     continue
                 }
