@@ -63,6 +63,8 @@ struct EncodedWordsTests {
         // Tolerant base64: missing padding, stray characters.
         ("=?utf-8?B?SGVsbG8?=", "Hello"),
         ("=?utf-8?B?SGV*sbG8=?=", "Hello"),
+        // Nothing of the alphabet: no bytes, so an empty word (as Python's decode_b gives).
+        ("=?utf-8?B?!!!?=", ""),
         // A bad Q escape stays as written.
         ("=?utf-8?q?100=Z?=", "100=Z"),
         // A question mark inside the encoded text is text.
@@ -101,6 +103,19 @@ struct EncodedWordsTests {
     func malformedThenGood() {
         #expect(EncodedWords.decode("=?bad =?utf-8?q?ok?=") == "=?bad ok")
         #expect(EncodedWords.decode("=?utf-8?X?no?= =?utf-8?q?yes?=") == "=?utf-8?X?no?= yes")
+    }
+
+    @Test("many unterminated openers do not hide a good word after them")
+    func unterminatedOpeners() {
+        let junk = String(repeating: "=?utf-8?b?QUJD", count: 3)
+        #expect(EncodedWords.decode(junk + " =?utf-8?q?ok?=") == junk + " ok")
+        #expect(EncodedWords.decode("=?utf-8?q?a =?utf-8?q?b?=") == "=?utf-8?q?a b")
+        #expect(EncodedWords.decode("=?utf-8?q?x\u{1}=?utf-8?q?y?=") == "=?utf-8?q?x\u{1}y")
+    }
+
+    @Test("a word declared UTF-8 with invalid bytes gives U+FFFD")
+    func invalidUTF8InWord() {
+        #expect(EncodedWords.decode("=?utf-8?q?caf=E9?=") == "caf\u{FFFD}")
     }
 
     @Test("a word of an unknown encoding next to a good one keeps the space between them")

@@ -163,6 +163,60 @@ struct MIMEMessageTests {
         #expect(parsed.root.children.first?.children.first?.contentType == .textPlain)
     }
 
+    @Test("multipart/signed (RFC 1847): the signed part and the signature, parameters kept")
+    func signed() throws {
+        let parsed = MIMEMessage(bytes: message("""
+            Content-Type: multipart/signed; micalg=pgp-sha256;
+             protocol="application/pgp-signature"; boundary="sig"
+
+            --sig
+            Content-Type: text/plain
+
+            signed text
+            --sig
+            Content-Type: application/pgp-signature; name="signature.asc"
+
+            -----BEGIN PGP SIGNATURE-----
+            --sig--
+            """))
+        #expect(parsed.root.contentType.parameters["protocol"] == "application/pgp-signature")
+        #expect(parsed.root.contentType.parameters["micalg"] == "pgp-sha256")
+        try #require(parsed.root.children.map(\.contentType.mimeType) == ["text/plain", "application/pgp-signature"])
+        #expect(text(parsed, parsed.root.children[0]) == "signed text")
+        #expect(parsed.root.children[1].filename == "signature.asc")
+    }
+
+    @Test("multipart/report (RFC 6522): delivery-status is a leaf, the returned message is parsed")
+    func report() throws {
+        let parsed = MIMEMessage(bytes: message("""
+            Content-Type: multipart/report; report-type=delivery-status; boundary=r
+
+            --r
+
+            Delivery failed.
+            --r
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.example
+
+            Final-Recipient: rfc822; a@b.example
+            Status: 5.1.1
+            --r
+            Content-Type: message/rfc822
+
+            Subject: returned
+
+            original
+            --r--
+            """))
+        let children = parsed.root.children
+        try #require(children.map(\.contentType.mimeType) == ["text/plain", "message/delivery-status", "message/rfc822"])
+        #expect(parsed.root.contentType.parameters["report-type"] == "delivery-status")
+        #expect(!children[1].isEnclosedMessage)
+        #expect(children[1].children.isEmpty)
+        #expect(children[2].children.first?.headers["subject"] == "returned")
+    }
+
     @Test("missing final boundary: parts are kept, with a warning", arguments: [false, true])
     func missingFinalBoundary(_ bareLF: Bool) throws {
         let parsed = MIMEMessage(bytes: message("""

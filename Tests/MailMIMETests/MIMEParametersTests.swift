@@ -45,6 +45,11 @@ struct MIMEParametersTests {
         ("attachment; filename*=UTF-8''%e2%82%ac%20rate.pdf", "€ rate.pdf"),
         ("attachment; filename*=iso-8859-1'de'M%FCller.txt", "Müller.txt"),
         ("attachment; filename*=''%41.txt", "A.txt"),
+        // No charset named: UTF-8 when the bytes are UTF-8, else ISO-8859-1 (as for unlabelled text).
+        ("attachment; filename*=''caf%C3%A9.txt", "café.txt"),
+        ("attachment; filename*=''caf%E9.txt", "café.txt"),
+        // A charset that is named is used, and invalid bytes in it become U+FFFD.
+        ("attachment; filename*=utf-8''caf%E9.txt", "caf\u{FFFD}.txt"),
         ("attachment; filename*=us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A", "This is ***fun***"),
         // A bad percent escape is kept as written.
         ("attachment; filename*=utf-8''100%25%zz.txt", "100%%zz.txt"),

@@ -68,6 +68,12 @@ struct RobustnessTests {
         Hostile(name: "backslash at the end of every structured field") {
             message("From: a\\\nTo: (\\\nContent-Type: text/plain; name=\"\\\nContent-Disposition: attachment; filename*=\\\nDate: (\\\n\nx")
         },
+        Hostile(name: "1 MB of empty quoted strings in From") {
+            Array("From: ".utf8) + [UInt8](repeating: 0x22, count: megabyte) + message("\n\n")
+        },
+        Hostile(name: "1 MB body of characters JSON must escape") {
+            message("Content-Type: text/plain\n\n") + Array([[UInt8]](repeating: Array("\"\\\n\t\u{1}".utf8), count: megabyte / 5).joined())
+        },
         Hostile(name: "one 1 MB header line") { message("X-Long: " + String(repeating: "a", count: megabyte) + "\n\nbody") },
         Hostile(name: "deeply nested multiparts at the limit") { nested(32) },
         Hostile(name: "deeply nested multiparts past the limit") { nested(200) },
