@@ -133,6 +133,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MailMIMETests",
+            dependencies: ["MailMIME"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SystemdSupportTests",
             dependencies: ["SystemdSupport"],
             swiftSettings: swiftSettings

@@ -40,7 +40,14 @@ public enum Charset {
     public static func decode<C: Collection>(_ bytes: C, label: String?) -> String where C.Element == UInt8 {
         let name = canonicalName(label ?? "")
         switch name {
-        case "UTF-8": return decodeUTF8OrLatin1(bytes)
+        case "UTF-8":
+            // Declared UTF-8: invalid sequences become U+FFFD, as in every other charset. The
+            // Latin-1 fallback is for unlabelled, US-ASCII and unknown-8bit text only.
+            let spelled = label?.lowercased().filter { $0 != "\"" && $0 != "'" && $0 != " " }
+            if let spelled, ["utf-8", "utf8", "unicode-1-1-utf-8"].contains(spelled) {
+                return String(decoding: Array(bytes), as: UTF8.self)
+            }
+            return decodeUTF8OrLatin1(bytes)
         case "ISO-8859-1": return latin1(bytes)
         default:
             if bytes.allSatisfy({ $0 < 0x80 }) && !name.hasPrefix("UTF-16") && !name.hasPrefix("UTF-32")

@@ -153,7 +153,8 @@ public struct MIMEParameters: Hashable, Sendable {
                 bytes.append(contentsOf: Array(text.utf8))
             }
         }
-        return Charset.decode(bytes, label: charset?.isEmpty == false ? charset : "utf-8")
+        // No charset named: UTF-8 when valid, else Latin-1 (Charset's fallback for unlabelled bytes).
+        return Charset.decode(bytes, label: charset?.isEmpty == false ? charset : nil)
     }
 
     static func percentDecode(_ text: String) -> [UInt8] {

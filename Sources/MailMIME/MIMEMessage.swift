@@ -190,14 +190,22 @@ struct MIMETreeParser {
             searchFrom = next
         }
         while searchFrom < body.upperBound {
-            guard let found = memchr(base + searchFrom, 0x0A, body.upperBound - searchFrom) else { break }
-            let newline = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
-            guard matchesBoundary(at: newline + 1), let (isClose, next) = delimiter(at: newline + 1) else {
-                searchFrom = newline + 1
+            // The next line to check: the one right after a delimiter line (two delimiters in a
+            // row enclose an empty part), else the one after the next line break.
+            let lineStart: Int
+            if searchFrom == partStart, matchesBoundary(at: searchFrom), delimiter(at: searchFrom) != nil {
+                lineStart = searchFrom
+            } else {
+                guard let found = memchr(base + searchFrom, 0x0A, body.upperBound - searchFrom) else { break }
+                lineStart = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base + 1
+            }
+            guard matchesBoundary(at: lineStart), let (isClose, next) = delimiter(at: lineStart) else {
+                searchFrom = lineStart
                 continue
             }
             if let start = partStart {
-                var end = newline
+                // The line break before the delimiter belongs to it.
+                var end = lineStart - 1
                 if end > start, bytes[end - 1] == 0x0D { end -= 1 }
                 parts.append(start..<max(start, end))
             }

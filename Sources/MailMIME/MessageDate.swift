@@ -45,7 +45,8 @@ public struct MessageDate: Hashable, Sendable {
             index += 1
         }
         scalars = []
-        var tokens = String(cleaned).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+        // CR LF is one Character, so it is listed as well as CR and LF.
+        var tokens = String(cleaned).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
             .map { String($0).lowercased() }
         // A leading day name ("mon", "monday", "mon.").
         if let first = tokens.first, first.first?.isLetter == true,
