@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -6,7 +7,9 @@ import NIOPosix
 /// injected after STARTTLS, an oversized literal, a connection cut mid-literal.
 ///
 /// It serves exactly one connection. `{tag}` in a sent line stands for the tag of the last
-/// command line the client sent.
+/// command line the client sent. The script runs in a channel handler on a NIO event loop, not in
+/// a Swift task: CPU-heavy tests running in parallel on the cooperative pool cannot delay it, so
+/// its timing is as scripted.
 public final class ScriptedIMAPServer: Sendable {
     /// One step of the script.
     public enum Step: Sendable {
@@ -33,119 +36,183 @@ public final class ScriptedIMAPServer: Sendable {
         public var sawTLSHandshake = false
     }
 
-    private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let serverChannel: any Channel
     public let port: Int
-    private let outcome: EventLoopPromise<Outcome>
+    private let result: OutcomePromise
 
-    private init(serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, port: Int,
-                 outcome: EventLoopPromise<Outcome>) {
+    private init(serverChannel: any Channel, port: Int, result: OutcomePromise) {
         self.serverChannel = serverChannel
         self.port = port
-        self.outcome = outcome
+        self.result = result
     }
 
     /// Starts listening on an ephemeral loopback port; runs `script` on the first connection.
     public static func start(_ script: [Step]) async throws -> ScriptedIMAPServer {
         let group = MultiThreadedEventLoopGroup.singleton
+        let result = OutcomePromise(group.next().makePromise(of: Outcome.self))
+        let accepted = NIOLockedValueBox(false)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { child in
-                child.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+            .childChannelInitializer { child in
+                let first = accepted.withLockedValue { taken in
+                    defer { taken = true }
+                    return !taken
+                }
+                guard first else { return child.close() }
+                return child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(ScriptHandler(steps: script, result: result))
                 }
             }
-        let promise = group.next().makePromise(of: Outcome.self)
-        let server = ScriptedIMAPServer(serverChannel: channel, port: channel.channel.localAddress!.port!,
-                                        outcome: promise)
-        promise.completeWithTask {
-            try await channel.executeThenClose { inbound in
-                for try await connection in inbound {
-                    return await Self.run(script, on: connection)
-                }
-                return Outcome(failures: ["no client connected"])
-            }
-        }
-        return server
+            .bind(host: "127.0.0.1", port: 0).get()
+        return ScriptedIMAPServer(serverChannel: channel, port: channel.localAddress!.port!, result: result)
     }
 
     /// Waits for the script to end (or the client to leave) and returns what happened.
     public func finish() async throws -> Outcome {
-        try await outcome.futureResult.get()
+        try await result.promise.futureResult.get()
     }
 
-    /// Stops listening; the script's connection is closed.
+    /// Stops listening. A script that never got a client ends with that as its failure.
     public func stop() async {
-        try? await serverChannel.channel.close()
+        try? await serverChannel.close()
+        result.complete(Outcome(failures: ["no client connected"]))
+    }
+}
+
+/// The outcome, completed once whoever finishes first.
+final class OutcomePromise: Sendable {
+    let promise: EventLoopPromise<ScriptedIMAPServer.Outcome>
+    private let done = NIOLockedValueBox(false)
+
+    init(_ promise: EventLoopPromise<ScriptedIMAPServer.Outcome>) { self.promise = promise }
+
+    func complete(_ outcome: ScriptedIMAPServer.Outcome) {
+        let first = done.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        if first { promise.succeed(outcome) }
+    }
+}
+
+/// Runs the script on one connection, step by step, as bytes arrive and timers fire.
+final class ScriptHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let steps: [ScriptedIMAPServer.Step]
+    private let result: OutcomePromise
+    private var position = 0
+    private var pending = ByteBuffer()
+    private var lastTag = "*"
+    private var outcome = ScriptedIMAPServer.Outcome()
+    private var paused = false
+    private var finished = false
+
+    init(steps: [ScriptedIMAPServer.Step], result: OutcomePromise) {
+        self.steps = steps
+        self.result = result
     }
 
-    private static func run(_ script: [Step], on connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> Outcome {
-        var outcome = Outcome()
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var reader = inbound.makeAsyncIterator()
-                var pending = ByteBuffer()
-                var lastTag = "*"
-                func fill() async throws -> Bool {
-                    guard var more = try await reader.next() else { return false }
-                    pending.writeBuffer(&more)
-                    return true
-                }
-                for step in script {
-                    switch step {
-                    case let .send(text):
-                        try await outbound.write(ByteBuffer(string: text.replacingOccurrences(of: "{tag}", with: lastTag)))
-                    case let .expect(fragment):
-                        var line: String?
-                        while line == nil {
-                            if let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
-                                let length = newline - pending.readerIndex + 1
-                                line = pending.readString(length: length)
-                            } else if try await !fill() {
-                                outcome.failures.append("client closed while \(fragment) was expected")
-                                return
-                            }
-                        }
-                        let text = line!.trimmingCharacters(in: .whitespacesAndNewlines)
-                        outcome.received.append(text)
-                        if let tag = text.split(separator: " ").first { lastTag = String(tag) }
-                        if !fragment.isEmpty, !text.lowercased().contains(fragment.lowercased()) {
-                            outcome.failures.append("expected a line containing \(fragment), got \(text)")
-                            return
-                        }
-                    case let .expectBytes(count):
-                        while pending.readableBytes < count {
-                            guard try await fill() else {
-                                outcome.failures.append("client closed before sending \(count) bytes")
-                                return
-                            }
-                        }
-                        pending.moveReaderIndex(forwardBy: count)
-                    case .expectTLSHandshake:
-                        while pending.readableBytes < 1 {
-                            guard try await fill() else {
-                                outcome.failures.append("client closed instead of starting TLS")
-                                return
-                            }
-                        }
-                        outcome.sawTLSHandshake = pending.readableBytesView.first == 0x16
-                        if !outcome.sawTLSHandshake {
-                            let text = pending.readString(length: pending.readableBytes) ?? ""
-                            outcome.received.append(text)
-                            outcome.failures.append("expected a TLS handshake, got plaintext")
-                        }
-                        return
-                    case let .pause(milliseconds):
-                        try await Task.sleep(for: .milliseconds(milliseconds))
-                    case .close:
-                        return
-                    case .waitForClose:
-                        while try await fill() { pending.clear() }
-                    }
-                }
+    func channelActive(context: ChannelHandlerContext) {
+        advance(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        pending.writeBuffer(&bytes)
+        advance(context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !finished {
+            if position < steps.count, case .waitForClose = steps[position] {
+                // The client left, as the script expected.
+            } else if position < steps.count {
+                outcome.failures.append("client closed while step \(position + 1) (\(steps[position])) was pending")
             }
-        } catch {
-            outcome.failures.append("server error: \(error)")
+            end(context, close: false)
         }
-        return outcome
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        outcome.failures.append("server error: \(error)")
+        end(context, close: true)
+    }
+
+    private func end(_ context: ChannelHandlerContext, close: Bool) {
+        guard !finished else { return }
+        finished = true
+        result.complete(outcome)
+        if close { context.close(promise: nil) }
+    }
+
+    /// Runs steps until one has to wait for bytes, a timer, or the client closing.
+    private func advance(_ context: ChannelHandlerContext) {
+        while !finished, !paused, position < steps.count {
+            switch steps[position] {
+            case let .send(text):
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text.replacingTag(with: lastTag))), promise: nil)
+                position += 1
+            case let .expect(fragment):
+                guard let newline = pending.readableBytesView.firstIndex(of: 0x0A) else { return }
+                let line = pending.readString(length: newline - pending.readerIndex + 1)!
+                let text = line.trimmingLineEnd()
+                outcome.received.append(text)
+                if let tag = text.split(separator: " ").first { lastTag = String(tag) }
+                if !fragment.isEmpty, !text.lowercased().contains(fragment.lowercased()) {
+                    outcome.failures.append("expected a line containing \(fragment), got \(text)")
+                    return end(context, close: true)
+                }
+                position += 1
+            case let .expectBytes(count):
+                guard pending.readableBytes >= count else { return }
+                pending.moveReaderIndex(forwardBy: count)
+                position += 1
+            case .expectTLSHandshake:
+                guard let first = pending.readableBytesView.first else { return }
+                outcome.sawTLSHandshake = first == 0x16
+                if !outcome.sawTLSHandshake {
+                    outcome.received.append(pending.readString(length: pending.readableBytes) ?? "")
+                    outcome.failures.append("expected a TLS handshake, got plaintext")
+                }
+                return end(context, close: true)
+            case let .pause(milliseconds):
+                position += 1
+                paused = true
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [self] in
+                    paused = false
+                    advance(context)
+                }
+                return
+            case .close:
+                return end(context, close: true)
+            case .waitForClose:
+                pending.clear()
+                return
+            }
+        }
+        if !finished, !paused, position >= steps.count { end(context, close: true) }
+    }
+}
+
+extension String {
+    func replacingTag(with tag: String) -> String {
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: "{tag}") {
+            result += rest[..<range.lowerBound]
+            result += tag
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+
+    func trimmingLineEnd() -> String {
+        var text = Substring(self)
+        while let last = text.last, last == "\n" || last == "\r" || last == "\r\n" || last == " " { text.removeLast() }
+        return String(text)
     }
 }
