@@ -49,12 +49,19 @@ eval "$("$root/scripts/imap-test-server.sh" env "$server_dir")"
 export MT_REQUIRE_INTEGRATION=1
 export MT_CLI_BINARY="$bin_path/mailtrigger"
 
-# 4. Every test.
+# 4. Every test, in two runs: the CPU-heavy MIME tests apart from the timing-sensitive network
+#    tests, so that on two cores they cannot starve the tasks that measure IDLE latency.
 log "running tests"
-set +e
-swift test --skip-build 2>&1 | tee /tmp/mailtrigger-test.log
-status=${PIPESTATUS[0]}
-set -e
+: > /tmp/mailtrigger-test.log
+status=0
+for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
+    set +e
+    # shellcheck disable=SC2086 # the selection is two words on purpose
+    swift test --skip-build $selection 2>&1 | tee -a /tmp/mailtrigger-test.log
+    run_status=${PIPESTATUS[0]}
+    set -e
+    [ "$run_status" -eq 0 ] || status=$run_status
+done
 
 # 5. MailMIME against Python's email package over a generated corpus of 500 messages, every
 #    payload also validated against docs/payload.schema.json (docs/mime-differential.md).
@@ -76,9 +83,9 @@ set -e
 # 7. The integration tests must all have run and passed: count them in the sources.
 declared=$(grep -rhoE '@Test\("Dovecot:[^"]*"' Tests | sort -u | wc -l)
 passed=$(grep -oE '✔ Test "Dovecot:[^"]*"' /tmp/mailtrigger-test.log | sort -u | wc -l)
-summary=$(grep -E '(✔|✘) Test run with [0-9]+ tests' /tmp/mailtrigger-test.log | tail -1 || true)
-total=$(sed -nE 's/.*Test run with ([0-9]+) tests.*/\1/p' <<<"$summary")
-issues=$(sed -nE 's/.* with ([0-9]+) issues?.*/\1/p' <<<"$summary")
+summaries=$(grep -E '(✔|✘) Test run with [0-9]+ tests' /tmp/mailtrigger-test.log || true)
+total=$(sed -nE 's/.*Test run with ([0-9]+) tests.*/\1/p' <<<"$summaries" | awk '{ s += $1 } END { print s + 0 }')
+issues=$(sed -nE 's/.* with ([0-9]+) issues?.*/\1/p' <<<"$summaries" | head -1)
 log "integration tests passed: $passed of $declared declared"
 log "build $((built - started)) s, total $(($(date +%s) - started)) s"
 failed=$(grep -cE '^✘ Test .* failed' /tmp/mailtrigger-test.log || true)

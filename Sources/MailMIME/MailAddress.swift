@@ -44,7 +44,7 @@ struct AddressListParser {
                 let text = quoted()
                 if angle != nil {
                     if !trailing.isEmpty, trailing.last != " " { trailing.append(" ") }
-                    trailing.append(contentsOf: text.unicodeScalars)
+                    trailing.appendInPlace(text.unicodeScalars)
                 } else {
                     if !phrase.isEmpty, phrase.last != " " { phrase.append(" ") }
                     phrase.appendInPlace(text.unicodeScalars)
