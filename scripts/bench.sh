@@ -10,7 +10,7 @@
 #                (linear code takes 0.3 s at most; the quadratic cases this guards took minutes)
 # Exits 1 if a target failed.
 #
-# Environment: BENCH_COUNT (default 500), BENCH_REPEAT (default 3), BENCH_CORPUS (default
+# Environment: BENCH_COUNT (default 500), BENCH_REPEAT (default 5), BENCH_CORPUS (default
 # /tmp/mailtrigger-bench-corpus; regenerated every run), MIME_SCRIPTS (where gen_corpus.py and
 # bench_python.py live; default scripts/mime), PYTHON (default python3).
 set -euo pipefail
@@ -19,7 +19,7 @@ root=$(pwd)
 export PATH="/opt/swift/usr/bin:$PATH"
 
 count=${BENCH_COUNT:-500}
-repeat=${BENCH_REPEAT:-3}
+repeat=${BENCH_REPEAT:-5}
 corpus=${BENCH_CORPUS:-/tmp/mailtrigger-bench-corpus}
 scripts=${MIME_SCRIPTS:-$root/scripts/mime}
 python=${PYTHON:-python3}
