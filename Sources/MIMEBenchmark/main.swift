@@ -305,7 +305,8 @@ func runLargeAttachment(megabytes: Double, repeats: Int) {
 // MARK: - Worst cases
 
 /// Messages built to be hard for a parser: one pathological header or body of about `size`
-/// bytes each. Every one of them was quadratic once (a 1 MB version took from 1 s to minutes).
+/// bytes each. Each was quadratic in some version of MailMIME (a 1 MB version took from 1 s to
+/// minutes).
 func worstCaseMessages(size: Int) -> [(name: String, bytes: [UInt8])] {
     func repeated(_ unit: String) -> [UInt8] {
         let bytes = Array(unit.utf8)
@@ -327,6 +328,7 @@ func worstCaseMessages(size: Int) -> [(name: String, bytes: [UInt8])] {
         ("encoded-word-scan", message(Array("Subject: ".utf8) + repeated("=?a?B?x"))),
         ("quoted-display-names", message(Array("To: ".utf8) + repeated("\"a\" ") + Array("<x@y>".utf8))),
         ("quoted-local-part", message(Array("To: <".utf8) + repeated("\"a\"") + Array("@y>".utf8))),
+        ("quoted-after-address", message(Array("To: <x@y> ".utf8) + repeated("\"a\" "))),
         ("encoded-display-names", message(Array("To: ".utf8) + repeated("=?utf-8?Q?a?= <a@b>, "))),
         ("rfc2231-sections", message(sections)),
         ("encoded-parameters", message(Array("Content-Type: text/plain".utf8) + repeated("; n=\"=?utf-8?Q?a?=\""))),
