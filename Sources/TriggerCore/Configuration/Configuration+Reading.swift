@@ -1,0 +1,233 @@
+import Foundation
+import IMAPClient
+import NIOCore
+
+extension Configuration {
+    /// The result of reading a configuration: the configuration when there is no error, and every
+    /// issue found (errors and warnings), each with its JSON path.
+    public struct Loaded: Sendable {
+        public var configuration: Configuration?
+        public var issues: [ConfigurationIssue]
+        public var errors: [ConfigurationIssue] { issues.filter { $0.severity == .error } }
+        public var warnings: [ConfigurationIssue] { issues.filter { $0.severity == .warning } }
+    }
+
+    /// Reads and validates the file at `path`. With `checkEnvironment`, also reads every secret
+    /// and checks that CA files exist, as `mailtrigger check` and start-up do.
+    public static func load(path: String, checkEnvironment: Bool = true,
+                            environment: [String: String]? = nil) -> Loaded {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
+            return Loaded(configuration: nil, issues: [ConfigurationIssue("", "configuration file \(path) \(reason)")])
+        }
+        return parse([UInt8](data), checkEnvironment: checkEnvironment, environment: environment)
+    }
+
+    /// Reads and validates configuration JSON.
+    public static func parse(_ bytes: [UInt8], checkEnvironment: Bool = false,
+                             environment: [String: String]? = nil) -> Loaded {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            return Loaded(configuration: nil, issues: [ConfigurationIssue("", "not valid JSON: \(error)")])
+        }
+        let reader = ConfigurationReader(checkEnvironment: checkEnvironment,
+                                         environment: environment ?? ProcessInfo.processInfo.environment)
+        let configuration = reader.configuration(ConfigNode(value: json, path: "", issues: reader.issues))
+        let issues = reader.issues.issues
+        return Loaded(configuration: issues.contains { $0.severity == .error } ? nil : configuration, issues: issues)
+    }
+}
+
+/// Walks the JSON, building the model and collecting every issue.
+struct ConfigurationReader {
+    let issues = IssueCollector()
+    let checkEnvironment: Bool
+    let environment: [String: String]
+
+    init(checkEnvironment: Bool, environment: [String: String]) {
+        self.checkEnvironment = checkEnvironment
+        self.environment = environment
+    }
+
+    func configuration(_ node: ConfigNode) -> Configuration? {
+        guard let root = node.object(allowed: ["$schema", "stateDirectory", "profiles"]) else { return nil }
+        let stateDirectory = root["stateDirectory"]?.text ?? "/var/lib/mailtrigger"
+        var profiles: [Profile] = []
+        if let list = root.required("profiles")?.array {
+            if list.isEmpty { issues.error("profiles", "at least one profile is required") }
+            var names = Set<String>()
+            for item in list {
+                guard let profile = profile(item) else { continue }
+                if !names.insert(profile.name).inserted {
+                    issues.error("\(item.path).name", "duplicate profile name \"\(profile.name)\"")
+                }
+                profiles.append(profile)
+            }
+        }
+        return Configuration(stateDirectory: stateDirectory, profiles: profiles)
+    }
+
+    func profile(_ node: ConfigNode) -> Profile? {
+        guard let object = node.object(allowed: [
+            "name", "description", "listen", "server", "auth", "mailboxes", "mode", "refreshInterval", "startFrom",
+            "onUIDValidityChange", "maxMessageSize", "flows",
+        ]) else { return nil }
+        let name = object.required("name")?.text
+        if let name, name.contains(where: { $0 == "/" || $0.isNewline }) {
+            issues.error("\(node.path).name", "must not contain '/' or line breaks")
+        }
+        let description = object["description"]?.string
+        let listen = object["listen"]?.bool ?? true
+        let server = object.required("server").flatMap(server)
+        let auth = object.required("auth").flatMap(authentication)
+        var mailboxes = ["INBOX"]
+        if let list = object["mailboxes"]?.array {
+            mailboxes = list.compactMap(\.text)
+            if list.isEmpty { issues.error("\(node.path).mailboxes", "at least one mailbox is required") }
+            if Set(mailboxes).count != mailboxes.count { issues.error("\(node.path).mailboxes", "a mailbox is listed twice") }
+        }
+        let mode = object["mode"].map { $0.choice(WatchMode.self) } ?? .auto
+        var refresh = Duration.seconds(300)
+        if let node = object["refreshInterval"], let value = node.duration {
+            refresh = value
+            if value < .seconds(1) { issues.error(node.path, "must be at least 1s") }
+        }
+        let startFrom = object["startFrom"].map(startFrom) ?? .new
+        let uidValidity = object["onUIDValidityChange"].map { $0.choice(UIDValidityPolicy.self) } ?? .rebaseline
+        var maxSize = 25 * 1024 * 1024
+        if let node = object["maxMessageSize"], let value = node.size {
+            maxSize = value
+            if value < 1024 { issues.error(node.path, "must be at least 1KB") }
+        }
+        var flows: [Flow] = []
+        var declaredFlows = 0
+        if let list = object["flows"]?.array {
+            declaredFlows = list.count
+            var names = Set<String>()
+            for item in list {
+                guard let flow = flow(item) else { continue }
+                if !names.insert(flow.name).inserted {
+                    issues.error("\(item.path).name", "duplicate flow name \"\(flow.name)\" in this profile")
+                }
+                flows.append(flow)
+            }
+        }
+        if listen, declaredFlows == 0 {
+            issues.warning(node.path + ".flows", "the profile listens but has no flows: mail will be tracked but nothing fires")
+        }
+        guard let name, let server, let auth, let mode, let startFrom, let uidValidity else { return nil }
+        return Profile(name: name, description: description, listen: listen, server: server, auth: auth, mailboxes: mailboxes,
+                       mode: mode, refreshInterval: refresh, startFrom: startFrom, onUIDValidityChange: uidValidity,
+                       maxMessageSize: maxSize, flows: flows)
+    }
+
+    func server(_ node: ConfigNode) -> IMAPClientConfiguration? {
+        guard let object = node.object(allowed: ["host", "port", "security", "allowInsecure", "timeout", "tls"]) else { return nil }
+        let host = object.required("host")?.text
+        let security = object["security"].map { $0.choice(IMAPSecurity.self) } ?? .tls
+        let port = object["port"].map { $0.integer(1...65535) } ?? security?.defaultPort
+        let allowInsecure = object["allowInsecure"]?.bool ?? false
+        if security == IMAPSecurity.none, !allowInsecure {
+            issues.error("\(node.path).security", "\"none\" sends the password in clear; set \"allowInsecure\": true to permit it")
+        }
+        var timeout = TimeAmount.seconds(30)
+        if let node = object["timeout"], let value = node.duration {
+            timeout = .milliseconds(Int64(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000))
+            if value < .seconds(1) { issues.error(node.path, "must be at least 1s") }
+        }
+        var tls = IMAPClientConfiguration.TLSOptions()
+        if let tlsNode = object["tls"], let tlsObject = tlsNode.object(allowed: ["caFile", "verify", "minVersion", "maxVersion"]) {
+            if let caNode = tlsObject["caFile"], let path = caNode.text {
+                tls.caFile = path
+                if checkEnvironment, !FileManager.default.isReadableFile(atPath: path) {
+                    issues.error(caNode.path, "CA file \(path) does not exist or cannot be read")
+                }
+            }
+            tls.verify = tlsObject["verify"]?.bool ?? true
+            if tlsObject["verify"]?.bool == false {
+                issues.warning("\(tlsNode.path).verify", "certificate verification is off: anyone on the path can read the mail")
+            }
+            if let value = tlsObject["minVersion"].map({ $0.choice(IMAPClientConfiguration.TLSVersionOption.self) }) {
+                tls.minimumVersion = value ?? .tls12
+            }
+            if let value = tlsObject["maxVersion"].map({ $0.choice(IMAPClientConfiguration.TLSVersionOption.self) }) {
+                tls.maximumVersion = value
+            }
+            if let maximum = tls.maximumVersion, maximum == .tls12, tls.minimumVersion == .tls13 {
+                issues.error("\(tlsNode.path).maxVersion", "is lower than minVersion")
+            }
+        }
+        guard let host, let security, let port else { return nil }
+        return IMAPClientConfiguration(host: host, port: port, security: security, allowInsecure: allowInsecure, tls: tls,
+                                       connectTimeout: timeout, commandTimeout: max(timeout, .seconds(60)))
+    }
+
+    func authentication(_ node: ConfigNode) -> Authentication? {
+        let oauthKeys = ["clientId", "clientSecret", "tokenURL", "discoveryURL", "refreshToken", "scope", "mechanism"]
+        guard let object = node.object(allowed: ["method", "username", "password"] + oauthKeys) else { return nil }
+        let method = object["method"]?.string ?? "password"
+        switch method {
+        case "password":
+            for key in oauthKeys where object[key] != nil {
+                issues.error("\(node.path).\(key)", "belongs to method \"oauth2\", not \"password\"")
+            }
+            let username = object.required("username")?.text
+            let password = object.required("password").flatMap { secret($0) }
+            guard let username, let password else { return nil }
+            return .password(username: username, password: password)
+        case "oauth2":
+            issues.error("\(node.path).method", "\"oauth2\" is not yet supported (it arrives with the OAuth2 issue); use \"password\"")
+            return nil
+        default:
+            issues.error("\(node.path).method", "\"\(method)\" is not one of \"password\", \"oauth2\"")
+            return nil
+        }
+    }
+
+    /// A secret, read now when checking the environment so a missing one is found before start.
+    func secret(_ node: ConfigNode) -> SecretReference? {
+        guard let reference = node.secret else { return nil }
+        if checkEnvironment {
+            do {
+                _ = try reference.resolve(environment: environment)
+            } catch {
+                issues.error(node.path, "\(error)")
+            }
+            if let warning = reference.permissionWarning() { issues.warning(node.path, warning) }
+        }
+        return reference
+    }
+
+    func startFrom(_ node: ConfigNode) -> StartFrom? {
+        if case let .string(text) = node.value {
+            switch text {
+            case "new": return .new
+            case "all": return .all
+            default:
+                issues.error(node.path, "\"\(text)\" is not one of \"new\", \"all\", {\"since\": \"YYYY-MM-DD\"}, {\"last\": N}")
+                return nil
+            }
+        }
+        guard let object = node.object(allowed: ["since", "last"]) else { return nil }
+        if object["since"] != nil, object["last"] != nil {
+            issues.error(node.path, "give either \"since\" or \"last\", not both")
+            return nil
+        }
+        if let since = object["since"] {
+            guard let text = since.string else { return nil }
+            let parts = text.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]), parts[0] >= 1970 else {
+                issues.error(since.path, "\"\(text)\" is not a date YYYY-MM-DD")
+                return nil
+            }
+            return .since(year: parts[0], month: parts[1], day: parts[2])
+        }
+        if let last = object["last"] {
+            return last.integer(1...1_000_000).map { .last($0) }
+        }
+        issues.error(node.path, "give \"since\" or \"last\"")
+        return nil
+    }
+}

@@ -1,0 +1,137 @@
+public import IMAPClient
+
+/// The whole configuration file (docs/configuration.md).
+public struct Configuration: Hashable, Sendable {
+    /// Where the state database lives. Default `/var/lib/mailtrigger` (systemd `StateDirectory=`).
+    public var stateDirectory: String
+    public var profiles: [Profile]
+
+    /// The default location of the file.
+    public static let defaultPath = "/etc/mailtrigger/config.json"
+}
+
+/// An account on a server and what to do with its mail.
+public struct Profile: Hashable, Sendable {
+    public var name: String
+    public var description: String?
+    /// Off: loaded and validated, but not watched.
+    public var listen: Bool
+    public var server: IMAPClientConfiguration
+    public var auth: Authentication
+    public var mailboxes: [String]
+    public var mode: WatchMode
+    public var refreshInterval: Duration
+    public var startFrom: StartFrom
+    public var onUIDValidityChange: UIDValidityPolicy
+    public var maxMessageSize: Int
+    public var flows: [Flow]
+}
+
+/// How a profile signs in.
+public enum Authentication: Hashable, Sendable {
+    case password(username: String, password: SecretReference)
+}
+
+/// How new mail is noticed (DESIGN.md §5).
+public enum WatchMode: String, Hashable, Sendable, CaseIterable {
+    /// IDLE when the server offers it, else polling.
+    case auto
+    case idle
+    case poll
+}
+
+/// What a first run (no cursor yet) processes.
+public enum StartFrom: Hashable, Sendable {
+    /// Nothing that is already there: baseline at UIDNEXT-1 (the default).
+    case new
+    case all
+    /// Messages received on or after this day.
+    case since(year: Int, month: Int, day: Int)
+    /// The most recent N messages.
+    case last(Int)
+}
+
+/// What happens when a mailbox's UIDVALIDITY changes.
+public enum UIDValidityPolicy: String, Hashable, Sendable, CaseIterable {
+    /// Treat the mailbox as new: baseline, process nothing old (logged at warning).
+    case rebaseline
+    /// Process everything again, skipping Message-IDs seen recently.
+    case reprocess
+}
+
+/// One flow: a match, actions, and post-actions for success and failure.
+public struct Flow: Hashable, Sendable {
+    public var name: String
+    public var match: MatchRule
+    /// Later flows are not evaluated for a message this flow matched.
+    public var stop: Bool
+    public var actions: [Action]
+    public var onSuccess: [PostAction]
+    public var onFailure: [PostAction]
+}
+
+/// When a flow fires.
+public indirect enum MatchRule: Hashable, Sendable {
+    /// Every message.
+    case always
+    case all([MatchRule])
+    case any([MatchRule])
+    case not(MatchRule)
+    case subject(TextCondition)
+    /// Any address (name or address) in From.
+    case from(TextCondition)
+    case to(TextCondition)
+    case cc(TextCondition)
+    case header(name: String, TextCondition)
+    case hasAttachment(Bool)
+    case size(min: Int?, max: Int?)
+}
+
+/// A test on a piece of text; case-insensitive unless `caseSensitive`.
+public struct TextCondition: Hashable, Sendable {
+    public enum Operator: String, Hashable, Sendable, CaseIterable {
+        case equals, contains, prefix, suffix, glob, regex
+    }
+
+    public var op: Operator
+    public var pattern: String
+    public var caseSensitive: Bool
+}
+
+/// What a flow does for a message.
+public enum Action: Hashable, Sendable {
+    case webhook(WebhookAction)
+    case exec(ExecAction)
+}
+
+/// `POST` of the payload (DESIGN.md §5 webhook contract).
+public struct WebhookAction: Hashable, Sendable {
+    public var url: String
+    public var headers: [String: String]
+    public var timeout: Duration
+    /// HMAC-SHA256 key for the signature header; no signature when nil.
+    public var secret: SecretReference?
+    public var signatureHeader: String
+}
+
+/// A program run without a shell (DESIGN.md §5 exec contract).
+public struct ExecAction: Hashable, Sendable {
+    public enum Stdin: String, Hashable, Sendable, CaseIterable {
+        case json, raw, none
+    }
+
+    public var command: [String]
+    public var stdin: Stdin
+    public var timeout: Duration
+    public var environment: [String: String]
+}
+
+/// A server-side change once a flow's actions are final (DESIGN.md §5).
+public enum PostAction: Hashable, Sendable {
+    case markSeen
+    case addFlags([String])
+    case removeFlags([String])
+    case copyTo(String)
+    case moveTo(String)
+    case delete
+}

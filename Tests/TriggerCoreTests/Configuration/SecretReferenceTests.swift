@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import TriggerCore
+
+@Suite("Secrets")
+struct SecretReferenceTests {
+    func temporaryFile(_ content: String, mode: Int) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mt-secret-\(UUID().uuidString)").path
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    @Test func everySourceResolves() throws {
+        let file = try temporaryFile("from-file\n", mode: 0o600)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let directory = (file as NSString).deletingLastPathComponent
+        let name = (file as NSString).lastPathComponent
+        #expect(try SecretReference.inline("x").resolve(environment: [:]) == "x")
+        #expect(try SecretReference.file(file).resolve(environment: [:]) == "from-file")
+        #expect(try SecretReference.environment("MT_S").resolve(environment: ["MT_S": "from-env"]) == "from-env")
+        #expect(try SecretReference.credential(name).resolve(environment: ["CREDENTIALS_DIRECTORY": directory]) == "from-file")
+        #expect(SecretReference.file(file).permissionWarning() == nil)
+    }
+
+    @Test func failuresNameTheSourceNotTheSecret() throws {
+        #expect(throws: SecretReference.ResolveError.self) { try SecretReference.environment("MT_MISSING").resolve(environment: [:]) }
+        #expect(throws: SecretReference.ResolveError.self) { try SecretReference.credential("x").resolve(environment: [:]) }
+        #expect(throws: SecretReference.ResolveError.self) {
+            try SecretReference.credential("../etc/passwd").resolve(environment: ["CREDENTIALS_DIRECTORY": "/tmp"])
+        }
+        #expect("\(SecretReference.inline("hunter2"))" == "inline secret")
+    }
+
+    @Test func worldReadableSecretFileWarns() throws {
+        let file = try temporaryFile("pw\n", mode: 0o644)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(SecretReference.file(file).permissionWarning()?.contains("readable by other users") == true)
+        let json = profileWith("auth", "{\"username\": \"u\", \"password\": {\"file\": \"\(file)\"}}")
+        let loaded = load(json, checkEnvironment: true)
+        #expect(loaded.configuration != nil)
+        #expect(loaded.warnings.contains { $0.path == "profiles[0].auth.password" })
+    }
+
+    @Test func checkingTheEnvironmentReportsMissingSecrets() {
+        let json = profileWith("auth", "{\"username\": \"u\", \"password\": {\"env\": \"MT_NOT_SET\"}}")
+        #expect(load(json, checkEnvironment: false).configuration != nil)
+        let loaded = load(json, checkEnvironment: true, environment: [:])
+        #expect(loaded.errors.map(\.path) == ["profiles[0].auth.password"])
+        #expect(loaded.errors.first?.message.contains("MT_NOT_SET") == true)
+    }
+}
