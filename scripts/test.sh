@@ -73,6 +73,16 @@ python3 scripts/mime/differential.py --binary "$bin_path/mailtrigger" --corpus /
 differential_status=${PIPESTATUS[0]}
 set -e
 
+# The example configuration must satisfy the editors' JSON Schema (mailtrigger check is tested
+# against it in swift test).
+python3 - <<'PY' || { log "FAILED: config.example.json does not match deploy/config.schema.json"; exit 1; }
+import json, jsonschema
+schema = json.load(open("deploy/config.schema.json"))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.validate(json.load(open("config.example.json")), schema)
+print("[test.sh] config.example.json matches deploy/config.schema.json")
+PY
+
 # 6. Fuzz the MIME parser for a bounded time; a crash, leak or hang fails the run.
 log "fuzzing MailMIME for ${MT_FUZZ_SECONDS:-60} s"
 set +e
