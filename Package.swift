@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TriggerCoreTests",
-            dependencies: ["TriggerCore", "IMAPTestSupport"],
+            dependencies: ["TriggerCore", "IMAPTestSupport", "MailMIME"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

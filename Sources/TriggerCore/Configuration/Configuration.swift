@@ -68,6 +68,15 @@ public struct Flow: Hashable, Sendable {
     public var actions: [Action]
     public var onSuccess: [PostAction]
     public var onFailure: [PostAction]
+
+    public init(name: String, match: MatchRule, stop: Bool, actions: [Action], onSuccess: [PostAction], onFailure: [PostAction]) {
+        self.name = name
+        self.match = match
+        self.stop = stop
+        self.actions = actions
+        self.onSuccess = onSuccess
+        self.onFailure = onFailure
+    }
 }
 
 /// When a flow fires.
@@ -96,6 +105,12 @@ public struct TextCondition: Hashable, Sendable {
     public var op: Operator
     public var pattern: String
     public var caseSensitive: Bool
+
+    public init(op: Operator, pattern: String, caseSensitive: Bool = false) {
+        self.op = op
+        self.pattern = pattern
+        self.caseSensitive = caseSensitive
+    }
 }
 
 /// What a flow does for a message.

@@ -1,0 +1,95 @@
+import MailMIME
+import Testing
+import TriggerCore
+
+/// Match rules against facts of real parsed messages.
+@Suite("Match rules")
+struct MatchRuleTests {
+    static let message = """
+    From: "Order Desk" <orders@shop.example>\r
+    To: Support <support@example.org>, =?utf-8?q?J=C3=B6rg?= <joerg@example.org>\r
+    Cc: audit@example.org\r
+    Subject: =?utf-8?q?Order_#4711_=E2=80=93_paid?=\r
+    X-Priority: 1\r
+    Content-Type: multipart/mixed; boundary=b\r
+    \r
+    --b\r
+    Content-Type: text/plain\r
+    \r
+    Thanks.\r
+    --b\r
+    Content-Type: application/pdf; name=invoice.pdf\r
+    Content-Transfer-Encoding: base64\r
+    \r
+    JVBERi0=\r
+    --b--\r
+
+    """
+
+    static let facts: MessageFacts = {
+        let parsed = MIMEMessage(bytes: Array(message.utf8))
+        return MessageFacts(message: parsed, payload: Payload(message: parsed))
+    }()
+
+    static func text(_ op: TextCondition.Operator, _ pattern: String, caseSensitive: Bool = false) -> TextCondition {
+        TextCondition(op: op, pattern: pattern, caseSensitive: caseSensitive)
+    }
+
+    static let cases: [(String, MatchRule, Bool)] = [
+        ("always", .always, true),
+        ("subject contains, decoded, case-insensitive", .subject(text(.contains, "ORDER #4711 – PAID")), true),
+        ("subject contains, case-sensitive miss", .subject(text(.contains, "ORDER", caseSensitive: true)), false),
+        ("subject equals", .subject(text(.equals, "order #4711 – paid")), true),
+        ("subject prefix", .subject(text(.prefix, "Order #")), true),
+        ("subject suffix miss", .subject(text(.suffix, "unpaid")), false),
+        ("subject glob", .subject(text(.glob, "order #[0-9]*")), true),
+        ("subject glob whole text", .subject(text(.glob, "order")), false),
+        ("subject glob class negation", .subject(text(.glob, "[!x]rder*paid")), true),
+        ("subject regex", .subject(text(.regex, "order #\\d{4}")), true),
+        ("subject regex miss", .subject(text(.regex, "^paid")), false),
+        ("from address glob", .from(text(.glob, "*@shop.example")), true),
+        ("from display name", .from(text(.equals, "order desk")), true),
+        ("from name and address form", .from(text(.equals, "Order Desk <orders@shop.example>")), true),
+        ("to decoded name", .to(text(.contains, "jörg")), true),
+        ("to any address", .to(text(.equals, "joerg@example.org")), true),
+        ("cc", .cc(text(.prefix, "audit@")), true),
+        ("cc miss", .cc(text(.prefix, "support@")), false),
+        ("header", .header(name: "x-priority", text(.equals, "1")), true),
+        ("header missing", .header(name: "X-Spam", text(.contains, "")), false),
+        ("has attachment", .hasAttachment(true), true),
+        ("no attachment", .hasAttachment(false), false),
+        ("size bounds", .size(min: 100, max: 100_000), true),
+        ("size too small a maximum", .size(min: nil, max: 10), false),
+        ("all", .all([.hasAttachment(true), .subject(text(.contains, "paid"))]), true),
+        ("all with a miss", .all([.hasAttachment(true), .subject(text(.contains, "refund"))]), false),
+        ("any", .any([.subject(text(.contains, "refund")), .cc(text(.contains, "audit"))]), true),
+        ("not", .not(.subject(text(.contains, "refund"))), true),
+    ]
+
+    @Test(arguments: cases)
+    func rule(name: String, rule: MatchRule, expected: Bool) {
+        #expect(rule.matches(Self.facts) == expected, "\(name)")
+    }
+
+    @Test func everyMatchingFlowFiresUntilStop() {
+        func flow(_ name: String, _ match: MatchRule, stop: Bool = false) -> Flow {
+            Flow(name: name, match: match, stop: stop, actions: [], onSuccess: [], onFailure: [])
+        }
+        let flows = [
+            flow("orders", .subject(Self.text(.contains, "order"))),
+            flow("refunds", .subject(Self.text(.contains, "refund"))),
+            flow("invoices", .hasAttachment(true), stop: true),
+            flow("everything", .always),
+        ]
+        #expect(Flow.firing(flows, for: Self.facts).map(\.name) == ["orders", "invoices"])
+        #expect(Flow.firing(Array(flows.prefix(2)) + [flows[3]], for: Self.facts).map(\.name) == ["orders", "everything"])
+    }
+
+    @Test func hostileSubjectsAreData() {
+        let rule = MatchRule.subject(Self.text(.contains, "$(touch"))
+        let facts = MessageFacts(subject: "$(touch /tmp/x); rm -rf ~", from: [], to: [], cc: [], headers: [],
+                                 hasAttachment: false, size: 1)
+        #expect(rule.matches(facts))
+        #expect(!MatchRule.subject(Self.text(.regex, "^rm")).matches(facts))
+    }
+}
