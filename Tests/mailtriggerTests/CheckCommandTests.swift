@@ -4,18 +4,8 @@ import Testing
 /// The `mailtrigger check` binary: exit 0 for a valid file, 78 (EX_CONFIG) listing every error.
 @Suite("check command")
 struct CheckCommandTests {
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestConnectionCommandTests.binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, error)
+    func run(_ arguments: [String]) throws -> MailtriggerProcess.Result {
+        try MailtriggerProcess.run(arguments)
     }
 
     @Test func theExampleIsValidInStructure() throws {

@@ -5,33 +5,8 @@ import Testing
 /// The `mailtrigger test-connection` binary against the private Dovecot.
 @Suite("test-connection command", .enabled(if: DovecotEnvironment.shouldRun))
 struct TestConnectionCommandTests {
-    struct Run {
-        var status: Int32
-        var output: String
-        var error: String
-    }
-
-    /// The built binary: `MT_CLI_BINARY` (set by scripts/test.sh) or the default debug path.
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["MT_CLI_BINARY"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/mailtrigger").path
-    }
-
-    func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                   error: String(decoding: error, as: UTF8.self))
+    func run(_ arguments: [String]) throws -> MailtriggerProcess.Result {
+        try MailtriggerProcess.run(arguments)
     }
 
     func passwordFile(_ content: String) throws -> String {
