@@ -1,0 +1,212 @@
+public import Foundation
+import GRDB
+
+/// Durable state in SQLite (WAL): per-mailbox cursors and the outbox (DESIGN.md §5).
+///
+/// The cursor of a (profile, mailbox) is the highest UID fully ingested under its UIDVALIDITY.
+/// Ingesting a message — queueing one job per matched action and advancing the cursor — is one
+/// transaction: a crash before the commit re-fetches the message, after it the jobs are durable.
+public final class StateStore: Sendable {
+    let database: DatabasePool
+
+    /// The schema version after migrations (`grdb_migrations` holds the applied ones).
+    public static let schemaVersion = "v1"
+
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
+    public init(path: String) throws {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE mailbox_state (
+                    profile TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    cursor INTEGER NOT NULL,
+                    baselined_at REAL NOT NULL,
+                    last_sync_at REAL,
+                    last_error TEXT,
+                    PRIMARY KEY (profile, mailbox)
+                ) STRICT;
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    profile TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    flow TEXT NOT NULL,
+                    action_index INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('action', 'post')),
+                    payload BLOB NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_error TEXT
+                ) STRICT;
+                CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+                CREATE INDEX outbox_message ON outbox (profile, mailbox, uid_validity, uid, flow);
+                CREATE TABLE seen_message_ids (
+                    profile TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    seen_at REAL NOT NULL,
+                    PRIMARY KEY (profile, mailbox, message_id)
+                ) STRICT;
+                """)
+        }
+        return migrator
+    }
+
+    /// Where a mailbox stands.
+    public struct MailboxState: Hashable, Sendable {
+        public var profile: String
+        public var mailbox: String
+        public var uidValidity: UInt32
+        /// The highest UID fully ingested.
+        public var cursor: UInt32
+        public var lastSyncAt: Date?
+        public var lastError: String?
+    }
+
+    /// A job to queue while ingesting a message.
+    public struct NewJob: Hashable, Sendable {
+        public enum Kind: String, Sendable { case action, post }
+
+        public var flow: String
+        public var actionIndex: Int
+        public var kind: Kind
+        /// `<profile>/<mailbox>/<uidvalidity>/<uid>/<flow>` plus the action index: the same
+        /// message, flow and action never queue twice.
+        public var idempotencyKey: String
+        public var payload: Data
+
+        public init(flow: String, actionIndex: Int, kind: Kind = .action, idempotencyKey: String, payload: Data) {
+            self.flow = flow
+            self.actionIndex = actionIndex
+            self.kind = kind
+            self.idempotencyKey = idempotencyKey
+            self.payload = payload
+        }
+    }
+
+    /// The state store refused an operation that would break delivery semantics.
+    public struct StateError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func mailboxState(profile: String, mailbox: String) throws -> MailboxState? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT uid_validity, cursor, last_sync_at, last_error FROM mailbox_state WHERE profile = ? AND mailbox = ?
+                """, arguments: [profile, mailbox]).map { row in
+                MailboxState(profile: profile, mailbox: mailbox, uidValidity: UInt32(row[0] as Int64),
+                             cursor: UInt32(row[1] as Int64), lastSyncAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+                             lastError: row[3])
+            }
+        }
+    }
+
+    /// Sets the baseline: a first run (`startFrom`) or a UIDVALIDITY change. Messages at or
+    /// below `cursor` are never processed under this UIDVALIDITY.
+    public func setBaseline(profile: String, mailbox: String, uidValidity: UInt32, cursor: UInt32) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO mailbox_state (profile, mailbox, uid_validity, cursor, baselined_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (profile, mailbox) DO UPDATE SET uid_validity = excluded.uid_validity,
+                    cursor = excluded.cursor, baselined_at = excluded.baselined_at
+                """, arguments: [profile, mailbox, Int64(uidValidity), Int64(cursor), Date().timeIntervalSince1970])
+        }
+    }
+
+    /// Ingests one message in one transaction: queues its jobs (a job whose idempotency key is
+    /// already queued is skipped) and advances the cursor to `uid`. Refuses when the stored
+    /// UIDVALIDITY differs (the caller must rebaseline first). Returns the number of new jobs.
+    @discardableResult
+    public func ingest(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, jobs: [NewJob],
+                       messageID: String? = nil) throws -> Int {
+        try ingest(profile: profile, mailbox: mailbox, uidValidity: uidValidity, uid: uid, jobs: jobs,
+                   messageID: messageID, beforeCommit: nil)
+    }
+
+    /// `beforeCommit` lets tests fail the transaction at its last moment, as a crash would.
+    func ingest(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, jobs: [NewJob], messageID: String?,
+                beforeCommit: (() throws -> Void)?) throws -> Int {
+        try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT uid_validity FROM mailbox_state WHERE profile = ? AND mailbox = ?",
+                                             arguments: [profile, mailbox]) else {
+                throw StateError(description: "\(profile)/\(mailbox) has no baseline; set one before ingesting")
+            }
+            guard UInt32(row[0] as Int64) == uidValidity else {
+                throw StateError(description: "\(profile)/\(mailbox): UIDVALIDITY changed (stored \(row[0] as Int64), got \(uidValidity)); rebaseline first")
+            }
+            let now = Date().timeIntervalSince1970
+            var inserted = 0
+            for job in jobs {
+                try db.execute(sql: """
+                    INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                        payload, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                    """, arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(uid), job.flow,
+                                     job.actionIndex, job.kind.rawValue, job.payload, now, now])
+                inserted += db.changesCount
+            }
+            if let messageID {
+                try db.execute(sql: """
+                    INSERT INTO seen_message_ids (profile, mailbox, message_id, seen_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
+                    """, arguments: [profile, mailbox, messageID, now])
+            }
+            try db.execute(sql: """
+                UPDATE mailbox_state SET cursor = MAX(cursor, ?), last_sync_at = ?, last_error = NULL
+                WHERE profile = ? AND mailbox = ?
+                """, arguments: [Int64(uid), now, profile, mailbox])
+            try beforeCommit?()
+            return inserted
+        }
+    }
+
+    /// Whether a Message-ID was ingested in this mailbox since `since` (the `reprocess` policy's
+    /// dedupe after a UIDVALIDITY change).
+    public func hasSeen(messageID: String, profile: String, mailbox: String, since: Date) throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM seen_message_ids WHERE profile = ? AND mailbox = ? AND message_id = ? AND seen_at >= ?)
+                """, arguments: [profile, mailbox, messageID, since.timeIntervalSince1970]) ?? false
+        }
+    }
+
+    /// Jobs by status for one mailbox (for `status`).
+    public func jobCounts(profile: String, mailbox: String) throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT status, COUNT(*) FROM outbox WHERE profile = ? AND mailbox = ? GROUP BY status
+                """, arguments: [profile, mailbox]) {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
+    /// The idempotency keys of queued jobs, oldest first (for tests and `outbox list`).
+    public func queuedKeys(profile: String, mailbox: String) throws -> [String] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT idempotency_key FROM outbox WHERE profile = ? AND mailbox = ? ORDER BY id",
+                                arguments: [profile, mailbox])
+        }
+    }
+
+    /// The SQLite journal mode (`wal` expected).
+    public func journalMode() throws -> String {
+        try database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+}

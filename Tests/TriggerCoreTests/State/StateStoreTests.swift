@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import TriggerCore
+
+/// The state store on a real SQLite file.
+@Suite("State store")
+struct StateStoreTests {
+    struct Crash: Error {}
+
+    func temporaryStore() throws -> (StateStore, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("state.sqlite").path
+        return (try StateStore(path: path), path)
+    }
+
+    func job(_ uid: UInt32, flow: String = "f", action: Int = 0) -> StateStore.NewJob {
+        StateStore.NewJob(flow: flow, actionIndex: action, idempotencyKey: "p/INBOX/7/\(uid)/\(flow)#\(action)",
+                          payload: Data("{\"uid\":\(uid)}".utf8))
+    }
+
+    @Test func walModeAndMigrations() throws {
+        let (store, _) = try temporaryStore()
+        #expect(try store.journalMode() == "wal")
+        #expect(try store.mailboxState(profile: "p", mailbox: "INBOX") == nil)
+    }
+
+    @Test func ingestQueuesJobsAndAdvancesTheCursorTogether() throws {
+        let (store, path) = try temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 10)
+        #expect(try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 11,
+                                 jobs: [job(11), job(11, action: 1)], messageID: "<a@x>") == 2)
+        #expect(try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 12, jobs: []) == 0)
+        let state = try #require(try store.mailboxState(profile: "p", mailbox: "INBOX"))
+        #expect(state.cursor == 12 && state.uidValidity == 7 && state.lastSyncAt != nil)
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["pending": 2])
+        // Durable: a new store on the same file sees the same.
+        let reopened = try StateStore(path: path)
+        #expect(try reopened.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 12)
+        #expect(try reopened.queuedKeys(profile: "p", mailbox: "INBOX") == ["p/INBOX/7/11/f#0", "p/INBOX/7/11/f#1"])
+        #expect(try reopened.hasSeen(messageID: "<a@x>", profile: "p", mailbox: "INBOX", since: .distantPast))
+    }
+
+    @Test func ingestingTheSameMessageTwiceQueuesNothingNew() throws {
+        let (store, _) = try temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 0)
+        #expect(try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 5, jobs: [job(5)]) == 1)
+        #expect(try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 5, jobs: [job(5)]) == 0)
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").count == 1)
+    }
+
+    @Test func theCursorNeverMovesBack() throws {
+        let (store, _) = try temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 0)
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 9, jobs: [])
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 4, jobs: [])
+        #expect(try store.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 9)
+    }
+
+    @Test func aCrashBeforeCommitLeavesNoTrace() throws {
+        let (store, _) = try temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 3)
+        #expect(throws: Crash.self) {
+            try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 4, jobs: [job(4)], messageID: "<b@x>",
+                             beforeCommit: { throw Crash() })
+        }
+        #expect(try store.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 3, "the message will be fetched again")
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").isEmpty)
+        #expect(try !store.hasSeen(messageID: "<b@x>", profile: "p", mailbox: "INBOX", since: .distantPast))
+    }
+
+    @Test func aChangedUIDValidityIsRefusedUntilRebaselined() throws {
+        let (store, _) = try temporaryStore()
+        #expect(throws: StateStore.StateError.self) {
+            try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 1, jobs: [])
+        }
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 20)
+        #expect(throws: StateStore.StateError.self) {
+            try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 8, uid: 21, jobs: [job(21)])
+        }
+        #expect(try store.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 20)
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 8, cursor: 0)
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 8, uid: 1, jobs: [])
+        let state = try #require(try store.mailboxState(profile: "p", mailbox: "INBOX"))
+        #expect(state.uidValidity == 8 && state.cursor == 1)
+    }
+
+    @Test func concurrentIngestFromTwoMailboxes() async throws {
+        let (store, _) = try temporaryStore()
+        for mailbox in ["A", "B"] { try store.setBaseline(profile: "p", mailbox: mailbox, uidValidity: 1, cursor: 0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for mailbox in ["A", "B"] {
+                group.addTask {
+                    for uid in UInt32(1)...200 {
+                        try store.ingest(profile: "p", mailbox: mailbox, uidValidity: 1, uid: uid, jobs: [
+                            StateStore.NewJob(flow: "f", actionIndex: 0, idempotencyKey: "p/\(mailbox)/1/\(uid)/f#0",
+                                              payload: Data()),
+                        ])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for mailbox in ["A", "B"] {
+            #expect(try store.mailboxState(profile: "p", mailbox: mailbox)?.cursor == 200)
+            #expect(try store.jobCounts(profile: "p", mailbox: mailbox) == ["pending": 200])
+        }
+    }
+}
