@@ -1,0 +1,137 @@
+public import Foundation
+import GRDB
+
+extension StateStore {
+    /// A queued job.
+    public struct Job: Hashable, Sendable {
+        public var id: Int64
+        public var idempotencyKey: String
+        public var profile: String
+        public var mailbox: String
+        public var uidValidity: UInt32
+        public var uid: UInt32
+        public var flow: String
+        public var actionIndex: Int
+        public var kind: NewJob.Kind
+        public var payload: Data
+        public var status: String
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        public var createdAt: Date
+        public var lastError: String?
+
+        init(row: Row) {
+            id = row["id"]
+            idempotencyKey = row["idempotency_key"]
+            profile = row["profile"]
+            mailbox = row["mailbox"]
+            uidValidity = UInt32(row["uid_validity"] as Int64)
+            uid = UInt32(row["uid"] as Int64)
+            flow = row["flow"]
+            actionIndex = row["action_index"]
+            kind = NewJob.Kind(rawValue: row["kind"]) ?? .action
+            payload = row["payload"]
+            status = row["status"]
+            attempts = row["attempts"]
+            nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
+            createdAt = Date(timeIntervalSince1970: row["created_at"])
+            lastError = row["last_error"]
+        }
+    }
+
+    /// How one attempt ended.
+    public enum AttemptResult: Hashable, Sendable {
+        case succeeded
+        /// Worth trying again (5xx, 408, 429, connection errors, exit 75); `retryAfter` from the
+        /// receiver is honoured when longer than the backoff.
+        case retryable(String, retryAfter: Duration?)
+        /// Not worth trying again (other 4xx, other exit codes): a dead letter at once.
+        case permanent(String)
+    }
+
+    /// Pending jobs whose time has come, oldest due first.
+    public func dueJobs(limit: Int, now: Date = Date()) throws -> [Job] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, limit]).map(Job.init(row:))
+        }
+    }
+
+    /// Records an attempt: success, a retry at the policy's time, or a dead letter when the job
+    /// failed permanently, ran out of attempts, or grew too old. Returns the new status.
+    @discardableResult
+    public func record(_ result: AttemptResult, for id: Int64, policy: RetryPolicy, now: Date = Date(),
+                       random: Double = Double.random(in: 0..<1)) throws -> String {
+        try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT attempts, created_at FROM outbox WHERE id = ?", arguments: [id]) else {
+                throw StateError(description: "no job \(id)")
+            }
+            let attempts = (row[0] as Int) + 1
+            let age = now.timeIntervalSince1970 - (row[1] as Double)
+            let status: String
+            var next = now.timeIntervalSince1970
+            var error: String?
+            switch result {
+            case .succeeded:
+                status = "succeeded"
+            case let .permanent(reason):
+                status = "dead"
+                error = reason
+            case let .retryable(reason, retryAfter):
+                error = reason
+                var delay = policy.seconds(policy.delay(afterFailures: attempts, unit: random))
+                if let retryAfter { delay = max(delay, policy.seconds(retryAfter)) }
+                next += delay
+                let tooOld = age + delay > policy.seconds(policy.maxAge)
+                status = attempts >= policy.maxAttempts || tooOld ? "dead" : "pending"
+            }
+            try db.execute(sql: """
+                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?
+                """, arguments: [status, attempts, next, error, id])
+            return status
+        }
+    }
+
+    /// Dead letters (for `outbox list`).
+    public func deadJobs() throws -> [Job] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE status = 'dead' ORDER BY id").map(Job.init(row:))
+        }
+    }
+
+    /// Puts dead letters back in the queue with fresh attempts (`outbox retry`); all when `id`
+    /// is nil. Returns how many.
+    @discardableResult
+    public func retryDead(id: Int64? = nil, now: Date = Date()) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, created_at = ?
+                WHERE status = 'dead' AND (? IS NULL OR id = ?)
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id, id])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes dead letters (`outbox drop`); all when `id` is nil. Returns how many.
+    @discardableResult
+    public func dropDead(id: Int64? = nil) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE status = 'dead' AND (? IS NULL OR id = ?)", arguments: [id, id])
+            return db.changesCount
+        }
+    }
+
+    /// Where a (message, flow) stands: nil while any of its actions is still pending; else
+    /// whether every action succeeded, which picks the post-action list (DESIGN.md §5).
+    public func flowOutcome(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, flow: String) throws -> Bool? {
+        try database.read { db in
+            let statuses = try String.fetchAll(db, sql: """
+                SELECT status FROM outbox WHERE profile = ? AND mailbox = ? AND uid_validity = ? AND uid = ? AND flow = ?
+                    AND kind = 'action'
+                """, arguments: [profile, mailbox, Int64(uidValidity), Int64(uid), flow])
+            guard !statuses.isEmpty, !statuses.contains("pending") else { return nil }
+            return statuses.allSatisfy { $0 == "succeeded" }
+        }
+    }
+}

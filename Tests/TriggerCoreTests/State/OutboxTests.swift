@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import TriggerCore
+
+/// Outbox transitions on a real SQLite file.
+@Suite("Outbox")
+struct OutboxTests {
+    let policy = RetryPolicy(initialDelay: .seconds(10), multiplier: 2, maxDelay: .seconds(100), maxAttempts: 4,
+                             maxAge: .seconds(3600), jitter: 0.2)
+
+    func storeWithJobs(_ count: Int, flow: String = "f") throws -> StateStore {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-outbox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try StateStore(path: directory.appendingPathComponent("state.sqlite").path)
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
+        let jobs = (0..<count).map {
+            StateStore.NewJob(flow: flow, actionIndex: $0, idempotencyKey: "p/INBOX/1/1/\(flow)#\($0)", payload: Data([UInt8($0)]))
+        }
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, uid: 1, jobs: jobs)
+        return store
+    }
+
+    @Test(arguments: [(1, 0.5, 10.0), (2, 0.5, 20.0), (3, 0.5, 40.0), (4, 0.5, 80.0), (5, 0.5, 100.0), (9, 0.5, 100.0),
+                      (1, 0.0, 8.0), (1, 0.999_999, 12.0)])
+    func backoffGrowsCapsAndJitters(failures: Int, unit: Double, seconds: Double) {
+        let delay = policy.delay(afterFailures: failures, unit: unit)
+        #expect(abs(policy.seconds(delay) - seconds) < 0.01, "\(delay)")
+    }
+
+    @Test func successAndDueOrder() throws {
+        let store = try storeWithJobs(2)
+        let now = Date()
+        let due = try store.dueJobs(limit: 10, now: now)
+        #expect(due.map(\.actionIndex) == [0, 1])
+        #expect(try store.record(.succeeded, for: due[0].id, policy: policy, now: now) == "succeeded")
+        #expect(try store.dueJobs(limit: 10, now: now).map(\.actionIndex) == [1])
+        #expect(try store.flowOutcome(profile: "p", mailbox: "INBOX", uidValidity: 1, uid: 1, flow: "f") == nil,
+                "one action is still pending")
+        try store.record(.succeeded, for: due[1].id, policy: policy, now: now)
+        #expect(try store.flowOutcome(profile: "p", mailbox: "INBOX", uidValidity: 1, uid: 1, flow: "f") == true)
+    }
+
+    @Test func retryableFailuresWaitThenDieAfterMaxAttempts() throws {
+        let store = try storeWithJobs(1)
+        var now = Date()
+        let id = try store.dueJobs(limit: 1, now: now)[0].id
+        for attempt in 1...3 {
+            #expect(try store.record(.retryable("503", retryAfter: nil), for: id, policy: policy, now: now, random: 0.5) == "pending")
+            #expect(try store.dueJobs(limit: 1, now: now).isEmpty, "not due before its backoff (attempt \(attempt))")
+            now += 10 * pow(2, Double(attempt - 1)) + 0.001
+            #expect(try store.dueJobs(limit: 1, now: now).map(\.id) == [id])
+        }
+        #expect(try store.record(.retryable("503", retryAfter: nil), for: id, policy: policy, now: now, random: 0.5) == "dead")
+        let dead = try store.deadJobs()
+        #expect(dead.map(\.id) == [id] && dead[0].attempts == 4 && dead[0].lastError == "503")
+        #expect(try store.flowOutcome(profile: "p", mailbox: "INBOX", uidValidity: 1, uid: 1, flow: "f") == false)
+    }
+
+    @Test func retryAfterIsHonouredWhenLonger() throws {
+        let store = try storeWithJobs(1)
+        let now = Date()
+        let id = try store.dueJobs(limit: 1, now: now)[0].id
+        try store.record(.retryable("429", retryAfter: .seconds(120)), for: id, policy: policy, now: now, random: 0.5)
+        #expect(try store.dueJobs(limit: 1, now: now + 119).isEmpty)
+        #expect(try store.dueJobs(limit: 1, now: now + 121).count == 1)
+    }
+
+    @Test func permanentFailureAndAgeMakeDeadLetters() throws {
+        let store = try storeWithJobs(2)
+        let now = Date()
+        let jobs = try store.dueJobs(limit: 2, now: now)
+        #expect(try store.record(.permanent("404"), for: jobs[0].id, policy: policy, now: now) == "dead")
+        // Past maxAge by the time of the next attempt: dead, not retried.
+        #expect(try store.record(.retryable("timeout", retryAfter: nil), for: jobs[1].id, policy: policy,
+                                 now: now + 3595, random: 0.5) == "dead")
+        #expect(try store.deadJobs().count == 2)
+    }
+
+    @Test func deadLettersCanBeReplayedOrDropped() throws {
+        let store = try storeWithJobs(2)
+        let now = Date()
+        for job in try store.dueJobs(limit: 2, now: now) {
+            try store.record(.permanent("400"), for: job.id, policy: policy, now: now)
+        }
+        let dead = try store.deadJobs()
+        #expect(try store.retryDead(id: dead[0].id, now: now) == 1)
+        let replayed = try store.dueJobs(limit: 5, now: now)
+        #expect(replayed.map(\.id) == [dead[0].id] && replayed[0].attempts == 0)
+        #expect(try store.dropDead() == 1)
+        #expect(try store.deadJobs().isEmpty)
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["pending": 1])
+    }
+}
