@@ -170,10 +170,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 /// Units of durations and sizes.
 enum ConfigUnits {
     static func duration(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: " ")
-        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
-        guard let number = Double(digits), number >= 0 else { return nil }
-        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: " ").lowercased()
+        guard let (number, unit) = numberAndUnit(text) else { return nil }
         let seconds: Double
         switch unit {
         case "ms": seconds = number / 1000
@@ -187,10 +184,7 @@ enum ConfigUnits {
     }
 
     static func size(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: " ")
-        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
-        guard let number = Double(digits), number >= 0 else { return nil }
-        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: " ").lowercased()
+        guard let (number, unit) = numberAndUnit(text) else { return nil }
         let scale: Double
         switch unit {
         case "", "b": scale = 1
@@ -202,6 +196,14 @@ enum ConfigUnits {
         let bytes = number * scale
         guard bytes < Double(Int.max) else { return nil }
         return Int(bytes.rounded())
+    }
+
+    /// `"25 MB"` → (25, "mb"): a non-negative number and a lower-cased unit (possibly empty).
+    static func numberAndUnit(_ text: String) -> (Double, String)? {
+        let trimmed = text.trimmingCharacters(in: " ")
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard let number = Double(digits), number >= 0 else { return nil }
+        return (number, trimmed.dropFirst(digits.count).trimmingCharacters(in: " ").lowercased())
     }
 }
 

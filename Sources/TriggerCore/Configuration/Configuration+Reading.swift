@@ -57,14 +57,7 @@ struct ConfigurationReader {
         var profiles: [Profile] = []
         if let list = root.required("profiles")?.array {
             if list.isEmpty { issues.error("profiles", "at least one profile is required") }
-            var names = Set<String>()
-            for item in list {
-                guard let profile = profile(item) else { continue }
-                if !names.insert(profile.name).inserted {
-                    issues.error("\(item.path).name", "duplicate profile name \"\(profile.name)\"")
-                }
-                profiles.append(profile)
-            }
+            profiles = uniquelyNamed(list, "profile name", name: \.name, read: profile)
         }
         return Configuration(stateDirectory: stateDirectory, profiles: profiles)
     }
@@ -105,14 +98,7 @@ struct ConfigurationReader {
         var declaredFlows = 0
         if let list = object["flows"]?.array {
             declaredFlows = list.count
-            var names = Set<String>()
-            for item in list {
-                guard let flow = flow(item) else { continue }
-                if !names.insert(flow.name).inserted {
-                    issues.error("\(item.path).name", "duplicate flow name \"\(flow.name)\" in this profile")
-                }
-                flows.append(flow)
-            }
+            flows = uniquelyNamed(list, "flow name in this profile", name: \.name, read: flow)
         }
         if listen, declaredFlows == 0 {
             issues.warning(node.path + ".flows", "the profile listens but has no flows: mail will be tracked but nothing fires")
@@ -121,6 +107,21 @@ struct ConfigurationReader {
         return Profile(name: name, description: description, listen: listen, server: server, auth: auth, mailboxes: mailboxes,
                        mode: mode, refreshInterval: refresh, startFrom: startFrom, onUIDValidityChange: uidValidity,
                        maxMessageSize: maxSize, flows: flows)
+    }
+
+    /// Reads each item; a name used twice is an error at the second item's `name`.
+    func uniquelyNamed<T>(_ list: [ConfigNode], _ what: String, name: (T) -> String,
+                          read: (ConfigNode) -> T?) -> [T] {
+        var names = Set<String>()
+        var result: [T] = []
+        for item in list {
+            guard let value = read(item) else { continue }
+            if !names.insert(name(value)).inserted {
+                issues.error("\(item.path).name", "duplicate \(what) \"\(name(value))\"")
+            }
+            result.append(value)
+        }
+        return result
     }
 
     func server(_ node: ConfigNode) -> IMAPClientConfiguration? {
