@@ -152,7 +152,10 @@ let package = Package(
         ),
         .testTarget(
             name: "mailtriggerTests",
-            dependencies: ["IMAPTestSupport"],
+            dependencies: [
+                "IMAPTestSupport", "IMAPClient", "IMAPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

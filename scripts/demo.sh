@@ -1,52 +1,121 @@
 #!/usr/bin/env bash
-# A look at what mailtrigger does today, on this machine only: starts a private Dovecot on
-# loopback, drops sample mail into it, builds mailtrigger and runs `test-connection` against it
-# over implicit TLS and STARTTLS. (When the daemon lands, this script will show flows firing.)
+# mailtrigger in two minutes, on this machine only: builds the daemon, starts a private Dovecot
+# on loopback with sample mail, a local webhook receiver that prints what it gets, and
+# `mailtrigger run` with a demo configuration; then delivers a few messages and shows the flows
+# firing (webhook and exec hook), the post-actions on the server, `status`, and a clean stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="/opt/swift/usr/bin:$PATH"
 dir=${MT_DEMO_DIR:-/tmp/mt-demo}
 export MT_IMAP_TLS_PORT=${MT_DEMO_TLS_PORT:-13993} MT_IMAP_PLAIN_PORT=${MT_DEMO_PLAIN_PORT:-13143}
+receiver_port=${MT_DEMO_WEBHOOK_PORT:-13880}
 
-for package in libsystemd-dev libsqlite3-dev pkg-config; do
+for package in dovecot-imapd libsystemd-dev libsqlite3-dev pkg-config openssl; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $package"
 done
 if [ -n "${missing:-}" ]; then
+    echo "== installing:${missing}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -y -qq install $missing >/dev/null
 fi
 
-echo "== building mailtrigger"
-swift build -c release --product mailtrigger 2>&1 | grep -E "error|warning:|Compiling mailtrigger|Build complete" || true
-binary="$(swift build -c release --show-bin-path)/mailtrigger"
+echo "== building mailtrigger (release; the first build takes a few minutes)"
+swift build -c release --product mailtrigger 2>&1 | grep -E "error|warning:|Build complete" || true
+swift build -c release --product WebhookReceiverTool 2>&1 | grep -E "error|warning:" || true
+bin="$(swift build -c release --show-bin-path)"
+
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    "$root/scripts/imap-test-server.sh" stop "$dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 
 echo "== starting a private Dovecot in $dir"
 "$root/scripts/imap-test-server.sh" start "$dir"
-trap '"$root/scripts/imap-test-server.sh" stop "$dir" >/dev/null' EXIT
 eval "$("$root/scripts/imap-test-server.sh" env "$dir")"
-"$root/scripts/imap-test-server.sh" reset-user "$dir" "$MT_IMAP_USER" >/dev/null
+user=$MT_IMAP_USER
+"$root/scripts/imap-test-server.sh" reset-user "$dir" "$user" >/dev/null
+deliver() { # subject from [mailbox]
+    printf 'From: %s\r\nTo: %s@example.org\r\nSubject: %s\r\nMessage-ID: <demo-%s@example.com>\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello from the demo.\r\n' \
+        "$2" "$user" "$1" "$RANDOM$RANDOM" "$(date -R)" | "$root/scripts/imap-test-server.sh" append "$dir" "$user" "${3:-INBOX}"
+}
+echo "== sample mail already in the mailbox (startFrom \"new\": it will not fire)"
+deliver "Order #1000 (old)" "Old Customer <old@customer.example>"
+deliver "Weekly news" "newsletter@example.net"
 
-echo "== delivering sample mail to $MT_IMAP_USER"
-for i in 1 2 3; do
-    printf 'From: Customer %s <customer%s@example.com>\r\nTo: %s@example.org\r\nSubject: Order #100%s\r\nMessage-ID: <demo-%s@example.com>\r\nDate: Sat, 21 Nov 2026 10:0%s:00 +0000\r\n\r\nPlease ship order 100%s.\r\n' \
-        "$i" "$i" "$MT_IMAP_USER" "$i" "$i" "$i" "$i" | "$root/scripts/imap-test-server.sh" append "$dir" "$MT_IMAP_USER" INBOX
-done
-printf 'From: newsletter@example.net\r\nSubject: Weekly news\r\n\r\nNothing to see.\r\n' \
-    | "$root/scripts/imap-test-server.sh" append "$dir" "$MT_IMAP_USER" Archive
-
-password_file=$(mktemp)
-trap 'rm -f "$password_file"; "$root/scripts/imap-test-server.sh" stop "$dir" >/dev/null' EXIT
-printf '%s\n' "$MT_IMAP_PASSWORD" > "$password_file"
+state="$dir/demo-state"
+rm -rf "$state" && mkdir -p "$state"
+printf '%s\n' "$MT_IMAP_PASSWORD" > "$dir/imap-password" && chmod 600 "$dir/imap-password"
+cat > "$dir/hook.sh" <<'HOOK'
+#!/bin/sh
+# The demo's exec hook: one line per message, the payload (JSON) arrives on stdin.
+bytes=$(wc -c)
+echo "exec hook: flow=$MAILTRIGGER_FLOW uid=$MAILTRIGGER_UID subject=\"$MAILTRIGGER_SUBJECT\" from=$MAILTRIGGER_FROM ($bytes bytes of JSON on stdin)"
+HOOK
+chmod 755 "$dir/hook.sh"
+cat > "$dir/demo-config.json" <<JSON
+{
+  "stateDirectory": "$state",
+  "delivery": { "concurrency": 4, "initialRetryDelay": "2s" },
+  "profiles": [{
+    "name": "demo",
+    "server": { "host": "$MT_IMAP_HOST", "port": $MT_IMAP_TLS_PORT, "security": "tls", "tls": { "caFile": "$MT_IMAP_CA_FILE" } },
+    "auth": { "method": "password", "username": "$user", "password": { "file": "$dir/imap-password" } },
+    "mailboxes": ["INBOX"],
+    "mode": "auto",
+    "startFrom": "new",
+    "flows": [
+      { "name": "orders",
+        "match": { "subject": { "regex": "order #[0-9]+" }, "from": { "glob": "*@customer.example" } },
+        "actions": [{ "type": "webhook", "url": "http://127.0.0.1:$receiver_port/orders", "secret": "demo-signing-key" }],
+        "onSuccess": ["markSeen", { "moveTo": "Archive" }] },
+      { "name": "invoices",
+        "match": { "subject": { "contains": "invoice" } },
+        "actions": [{ "type": "exec", "command": ["$dir/hook.sh"], "stdin": "json" }],
+        "onSuccess": [{ "addFlags": ["\$Filed"] }] }
+    ]
+  }]
+}
+JSON
 
 echo
-echo "== mailtrigger test-connection (implicit TLS)"
-"$binary" test-connection --host "$MT_IMAP_HOST" --port "$MT_IMAP_TLS_PORT" --user "$MT_IMAP_USER" \
-    --password-file "$password_file" --ca-file "$MT_IMAP_CA_FILE"
+echo "== mailtrigger check"
+"$bin/mailtrigger" check --config "$dir/demo-config.json"
+
 echo
-echo "== mailtrigger test-connection (STARTTLS, LOGIN)"
-"$binary" test-connection --host "$MT_IMAP_HOST" --port "$MT_IMAP_PLAIN_PORT" --security starttls --auth login \
-    --user "$MT_IMAP_USER" --password-file "$password_file" --ca-file "$MT_IMAP_CA_FILE"
+echo "== starting the webhook receiver on 127.0.0.1:$receiver_port"
+"$bin/WebhookReceiverTool" --port "$receiver_port" | sed -u 's/^/  receiver │ /' &
+pids+=($!)
+sleep 0.5
+
+echo "== starting mailtrigger run (its log is $dir/daemon.log)"
+"$bin/mailtrigger" run --config "$dir/demo-config.json" 2> "$dir/daemon.log" | sed -u 's/^/  hook     │ /' &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "watching" "$dir/daemon.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "watching" "$dir/daemon.log" || { echo "the daemon did not start:"; cat "$dir/daemon.log"; exit 1; }
+echo "   watching INBOX of $user in IDLE"
+
 echo
-echo "== a certificate from an unknown CA is refused"
-"$binary" test-connection --host "$MT_IMAP_HOST" --port "$MT_IMAP_TLS_PORT" --user "$MT_IMAP_USER" \
-    --password-file "$password_file" --ca-file "$MT_IMAP_OTHER_CA_FILE" || echo "(exit status $?)"
+echo "== delivering four new messages"
+deliver "Order #1001" "Ada Customer <ada@customer.example>"
+deliver "Re: Order #1002 — ça roule" "=?UTF-8?Q?Bj=C3=B6rn?= <bjorn@customer.example>"
+deliver "Your invoice for November" "billing@supplier.example"
+deliver "Lunch on Friday?" "colleague@example.org"
+echo "   (the orders go to the webhook, the invoice to the exec hook, the lunch mail fires nothing)"
+sleep 3
+
+echo
+echo "== mailtrigger status"
+"$bin/mailtrigger" status --config "$dir/demo-config.json"
+echo
+echo "== the server after the post-actions: orders moved to Archive and marked seen, the invoice flagged"
+"$bin/mailtrigger" test-connection --config "$dir/demo-config.json" --profile demo | sed -n '/^MAILBOX/,$p'
+
+echo
+echo "== stopping (SIGTERM: running actions finish, then exit 0)"
+kill -TERM "$(pgrep -f "mailtrigger run --config $dir/demo-config.json" | head -1)"
+for _ in $(seq 1 100); do pgrep -f "mailtrigger run --config $dir/demo-config.json" >/dev/null || break; sleep 0.1; done
+echo "   daemon log (last lines):"
+tail -n 12 "$dir/daemon.log" | sed 's/^/  log      │ /'

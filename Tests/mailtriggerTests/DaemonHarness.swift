@@ -1,0 +1,132 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import IMAPTestSupport
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `mailtrigger run` process with its own configuration and state directory, for
+/// end-to-end tests against the private Dovecot and a real webhook receiver.
+final class DaemonHarness: @unchecked Sendable {
+    let directory: String
+    let configPath: String
+    let logPath: String
+    private(set) var process: Process?
+
+    /// `profiles` are JSON objects; `delivery` the optional `delivery` object.
+    init(profiles: [String], delivery: String? = #"{"initialRetryDelay": "1s", "maxRetryDelay": "2s", "drainTimeout": "5s"}"#) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-daemon-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        configPath = directory + "/config.json"
+        logPath = directory + "/daemon.log"
+        let json = #"{"stateDirectory": "\#(directory)/state", \#(delivery.map { "\"delivery\": \($0)," } ?? "") "profiles": [\#(profiles.joined(separator: ",\n"))]}"#
+        try json.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// A profile on the private Dovecot (implicit TLS, the test CA).
+    static func profile(_ env: DovecotEnvironment, name: String = "test", user: String, mailboxes: [String],
+                        flows: String, extra: String = "", port: Int? = nil) -> String {
+        #"""
+        {"name": "\#(name)", "server": {"host": "\#(env.host)", "port": \#(port ?? env.tlsPort), "tls": {"caFile": "\#(env.caFile)"}, "timeout": "5s"},
+         "auth": {"method": "password", "username": "\#(user)", "password": {"env": "MT_TEST_IMAP_PASSWORD"}},
+         "mailboxes": [\#(mailboxes.map { "\"\($0)\"" }.joined(separator: ", "))], \#(extra.isEmpty ? "" : extra + ",")
+         "flows": \#(flows)}
+        """#
+    }
+
+    /// Starts the daemon; stderr goes to the log file (appended across restarts).
+    func start(password: String) throws {
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: MailtriggerProcess.binary)
+        process.arguments = ["run", "--config", configPath, "--log-level", "debug"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MT_TEST_IMAP_PASSWORD"] = password
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until the log has `count` lines containing `text`.
+    func waitForLog(_ text: String, count: Int = 1, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.components(separatedBy: "\n").filter({ $0.contains(text) }).count >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError(description: "no \(count)× \"\(text)\" in the daemon log within \(timeout):\n\(log.suffix(3000))")
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func stop(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        guard let process else { return 0 }
+        self.process = nil
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw HarnessError(description: "the daemon did not stop within \(timeout) of SIGTERM")
+        }
+        return process.terminationStatus
+    }
+
+    /// `kill -9`: no chance to clean up.
+    func crash() async throws {
+        guard let process else { return }
+        self.process = nil
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Runs a CLI command against this daemon's configuration.
+    func command(_ arguments: [String]) throws -> MailtriggerProcess.Result {
+        try MailtriggerProcess.run([arguments[0], "--config", configPath] + arguments.dropFirst(), environment: ["MT_TEST_IMAP_PASSWORD": DovecotEnvironment.current?.password ?? ""])
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    struct HarnessError: Error, CustomStringConvertible {
+        var description: String
+    }
+}
+
+extension DovecotEnvironment {
+    func signedIn(_ user: String, port: Int? = nil) async throws -> IMAPSession {
+        let session = try await IMAPSession.connect(IMAPClientConfiguration(host: host, port: port ?? tlsPort, tls: .init(caFile: caFile)))
+        try await session.login(username: user, password: password)
+        return session
+    }
+
+    @discardableResult
+    func append(_ session: IMAPSession, to mailbox: String, subject: String, from: String = "sender@example.org",
+                body: String = "Hello.") async throws -> UInt32 {
+        try await session.append(ByteBuffer(string: Self.message(subject: subject, body: body, from: from)), to: mailbox)?.uid ?? 0
+    }
+
+    /// The flags of one message.
+    func flags(_ session: IMAPSession, mailbox: String, uid: UInt32) async throws -> [Flag]? {
+        _ = try await session.select(mailbox, readOnly: true)
+        return try await session.uidFetch(UIDSet(values: [uid]), items: [.flags]).first { $0.uid == uid }?.flags
+    }
+}
+
+extension WebhookReceiver.Request {
+    /// The JSON body as a dictionary.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import IMAPTestSupport
+import NIOCore
+import Testing
+
+/// The daemon under fire: killed mid-burst, its server restarted, its mailbox recreated.
+@Suite("Daemon resilience", .enabled(if: DovecotEnvironment.shouldRun), .serialized)
+struct DaemonResilienceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func keys(_ receiver: WebhookReceiver) -> Set<String> {
+        Set(receiver.requests.compactMap { $0[header: "Idempotency-Key"] })
+    }
+
+    @Test("Dovecot: kill -9 in the middle of a 1,000-message burst loses nothing")
+    func killDuringBurst() async throws {
+        let env = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start()
+        let writer = try await env.signedIn("mt7")
+        let mailbox = DovecotEnvironment.uniqueMailbox("burst")
+        try await writer.create(mailbox)
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt7", mailboxes: [mailbox],
+            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+
+        // The burst is appended by several writers at once while the daemon works through it.
+        let total = 1000
+        let appender = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<4 {
+                    group.addTask {
+                        let session = try await env.signedIn("mt7")
+                        for index in stride(from: lane, to: total, by: 4) {
+                            try await env.append(session, to: mailbox, subject: "burst \(index)")
+                        }
+                        await session.logout()
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        try await DaemonFlowTests.waitUntil("some of the burst arrived", timeout: .seconds(60)) { Self.keys(receiver).count >= 150 }
+        try await daemon.crash()
+        let beforeCrash = Self.keys(receiver).count
+        try await appender.value
+        try daemon.start(password: env.password)
+        try await DaemonFlowTests.waitUntil("every message arrived", timeout: .seconds(120)) { Self.keys(receiver).count >= total }
+        try await Task.sleep(for: .milliseconds(500))
+        let keys = Self.keys(receiver)
+        let uids = Set(keys.compactMap { $0.split(separator: "/").dropLast().last.flatMap { UInt32($0) } })
+        #expect(keys.count == total, "1,000 distinct idempotency keys")
+        #expect(uids == Set(1...UInt32(total)), "every UID, none missing")
+        #expect(beforeCrash < total, "the crash really happened mid-burst")
+        #expect(try await daemon.stop() == 0)
+        try? await writer.delete(mailbox)
+        await writer.logout()
+        await receiver.stop()
+    }
+
+    @Test("Dovecot: the daemon reconnects after a server restart and gets the mail delivered meanwhile")
+    func serverRestart() async throws {
+        let env = try DovecotEnvironment.require()
+        let directory = "/tmp/mt-restart-\(UUID().uuidString.prefix(8))"
+        let script = Self.root.appendingPathComponent("scripts/imap-test-server.sh").path
+        let ports = ["MT_IMAP_TLS_PORT": "15993", "MT_IMAP_PLAIN_PORT": "15143"]
+        func server(_ command: String) throws {
+            let result = try MailtriggerProcess.run(program: script, [command, directory], environment: ports)
+            if result.status != 0 { throw DaemonHarness.HarnessError(description: "\(command): \(result.error)") }
+        }
+        try server("start")
+        defer { _ = try? MailtriggerProcess.run(program: script, ["stop", directory], environment: ports) }
+        let caFile = directory + "/tls/ca.pem"
+        var privateEnv = env
+        privateEnv.caFile = caFile
+        let receiver = try await WebhookReceiver.start()
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(privateEnv, user: "mt1", mailboxes: ["INBOX"],
+            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#, port: 15993)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+
+        try server("stop")
+        try await daemon.waitForLog("backing off")
+        // An MTA keeps delivering while IMAP is down: a new file in the Maildir.
+        let message = DovecotEnvironment.message(subject: "delivered while the server was down")
+        try message.write(toFile: "\(directory)/mail/mt1/Maildir/new/\(Int(Date().timeIntervalSince1970)).mt-test.\(UUID().uuidString)",
+                          atomically: true, encoding: .utf8)
+        try server("start")
+        try await daemon.waitForLog("watching", count: 2, timeout: .seconds(30))
+        let requests = try await receiver.waitForRequests(count: 1, timeout: .seconds(10))
+        #expect(requests[0].json["subject"] as? String == "delivered while the server was down")
+        #expect(try await daemon.stop() == 0)
+        await receiver.stop()
+    }
+
+    @Test("Dovecot: a deleted and recreated mailbox is rebaselined, logged, and watched on")
+    func recreatedMailbox() async throws {
+        let env = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start()
+        let writer = try await env.signedIn("mt8")
+        let mailbox = DovecotEnvironment.uniqueMailbox("recreate")
+        try await writer.create(mailbox)
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt8", mailboxes: [mailbox],
+            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+        try await env.append(writer, to: mailbox, subject: "before")
+        _ = try await receiver.waitForRequests(count: 1)
+
+        try await writer.delete(mailbox)
+        try await writer.create(mailbox)
+        try await env.append(writer, to: mailbox, subject: "already there after the change")
+        // The watcher notices at its next sync (the server ends the session or the refresh runs).
+        try await daemon.waitForLog("UIDVALIDITY changed: rebaselined", timeout: .seconds(30))
+        try await daemon.waitForLog("watching", count: 2)
+        try await env.append(writer, to: mailbox, subject: "after")
+        let requests = try await receiver.waitForRequests(count: 2)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.requests.map { $0.json["subject"] as? String } == ["before", "after"])
+        #expect(requests.count == 2)
+        #expect(try await daemon.stop() == 0)
+        try? await writer.delete(mailbox)
+        await writer.logout()
+        await receiver.stop()
+    }
+
+    @Test("Dovecot: a profile with listen false opens no connection")
+    func listenFalse() async throws {
+        let env = try DovecotEnvironment.require()
+        let trap = try await ScriptedIMAPServer.start([])
+        let writer = try await env.signedIn("mt2")
+        let mailbox = DovecotEnvironment.uniqueMailbox("listen")
+        try await writer.create(mailbox)
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
+        let quiet = #"""
+            {"name": "quiet", "listen": false, "server": {"host": "127.0.0.1", "port": \#(trap.port), "security": "tls"},
+             "auth": {"username": "u", "password": "p"}, "flows": \#(flows)}
+            """#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt2", mailboxes: [mailbox], flows: flows), quiet])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+        try await Task.sleep(for: .seconds(2))
+        let status = try daemon.command(["status"])
+        #expect(status.output.split(separator: "\n").contains { $0.hasPrefix("quiet") && $0.contains("not-listening") })
+        #expect(try await daemon.stop() == 0)
+        await trap.stop()
+        #expect(try await trap.finish().failures == ["no client connected"])
+        try? await writer.delete(mailbox)
+        await writer.logout()
+    }
+}
