@@ -137,12 +137,18 @@ public struct ExecRunner: Sendable {
             return (ended, timedOut)
         }
 
+        if Task.isCancelled && !outcome.1 {
+            // The daemon is stopping: the hook was torn down like a timed-out one, through no
+            // fault of its own, so it must run again rather than become a dead letter.
+            if case let .finished(finished) = outcome.0 { _ = kill(-finished.processID, SIGKILL) }
+            return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
+        }
         switch outcome.0 {
         case let .failed(error):
             if outcome.1 { return .retryable("\(program): timed out after \(action.timeout.shortDescription)", retryAfter: nil) }
             return .permanent("\(program): cannot run: \(Self.describe(error))")
         case .deadline, .timerCancelled:
-            return .retryable("\(program): did not run (cancelled)", retryAfter: nil)
+            return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
         case let .finished(finished):
             if outcome.1 {
                 // Whatever the hook started and left behind in its group goes too.

@@ -206,6 +206,23 @@ struct ExecRunnerTests {
         #expect(!DeliveryFixtures.isRunning(pid))
     }
 
+    @Test func cancellationStopsTheProgramAndAsksForARetry() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let pids = directory.appendingPathComponent("pids").path
+        let script = try DeliveryFixtures.script("echo $$ > \(pids); sleep 60", in: directory)
+        let hook = action([script], timeout: .seconds(30))
+        let started = ContinuousClock.now
+        let run = Task { await runner(killGrace: .seconds(1)).run(hook, job: DeliveryFixtures.job()) }
+        try await Task.sleep(for: .milliseconds(500))
+        run.cancel()
+        let result = await run.value
+        #expect(result == .retryable("\(script): interrupted (mailtrigger is stopping)", retryAfter: nil))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let pid = try #require(Int32(try String(contentsOfFile: pids, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!DeliveryFixtures.isRunning(pid))
+    }
+
     @Test func hugeOutputIsDrainedAndCapped() async throws {
         let directory = try DeliveryFixtures.temporaryDirectory()
         let script = try DeliveryFixtures.script("head -c 10000000 /dev/zero | tr '\\0' o; head -c 10000000 /dev/zero | tr '\\0' e >&2",

@@ -7,6 +7,13 @@ import Testing
 /// The test receiver itself: it must be trustworthy before the sender's tests can rely on it.
 @Suite("Delivery: webhook receiver")
 struct WebhookReceiverTests {
+    /// A client that reports a refused connection at once instead of retrying it until the timeout.
+    func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(configuration: configuration)
+    }
+
     func post(_ client: HTTPClient, _ url: String, body: String = "{}", key: String? = nil) async throws -> (Int, [(String, String)], String) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -19,7 +26,7 @@ struct WebhookReceiverTests {
 
     @Test func answersQueueThenClosureThenDefault() async throws {
         let receiver = try await WebhookReceiver.start()
-        let client = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+        let client = makeClient()
         receiver.enqueue(.init(status: 503, headers: [("Retry-After", "7")], body: "later"), .init(status: 201))
         receiver.respond { request in request.path == "/teapot" ? .init(status: 418) : .init(status: 202) }
         var statuses: [Int] = []
@@ -40,7 +47,7 @@ struct WebhookReceiverTests {
 
     @Test func delayedAnswerAndRetryAfterHeader() async throws {
         let receiver = try await WebhookReceiver.start()
-        let client = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+        let client = makeClient()
         receiver.enqueue(.init(status: 503, headers: [("Retry-After", "7")], body: "slow", delay: .milliseconds(300)))
         let started = ContinuousClock.now
         let (status, headers, body) = try await post(client, receiver.url())
@@ -54,7 +61,7 @@ struct WebhookReceiverTests {
     @Test func stopRefusesAndRestartListensOnTheSamePort() async throws {
         let receiver = try await WebhookReceiver.start()
         let port = receiver.port
-        let client = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+        let client = makeClient()
         _ = try await post(client, receiver.url())
         await receiver.stop()
         #expect(!receiver.isRunning)
@@ -78,7 +85,7 @@ struct WebhookReceiverTests {
     /// Thousands of requests over a few keep-alive connections, all recorded once each.
     @Test func manyRequestsQuickly() async throws {
         let receiver = try await WebhookReceiver.start()
-        let client = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+        let client = makeClient()
         let total = 4000
         let workers = 16
         let started = ContinuousClock.now
