@@ -95,7 +95,7 @@ public struct ExecRunner: Sendable {
         )
 
         let limit = outputLimit
-        let outcome = await withTaskGroup(of: RunEvent.self) { group in
+        let outcome: (ended: RunEvent, timedOut: Bool) = await withTaskGroup(of: RunEvent.self) { group in
             group.addTask {
                 do {
                     if let stdin {
@@ -137,26 +137,27 @@ public struct ExecRunner: Sendable {
             return (ended, timedOut)
         }
 
-        if Task.isCancelled && !outcome.1 {
+        if Task.isCancelled && !outcome.timedOut {
             // The daemon is stopping: the hook was torn down like a timed-out one, through no
             // fault of its own, so it must run again rather than become a dead letter.
-            if case let .finished(finished) = outcome.0 { _ = kill(-finished.processID, SIGKILL) }
+            if case let .finished(finished) = outcome.ended { _ = kill(-finished.processID, SIGKILL) }
             return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
         }
-        switch outcome.0 {
+        switch outcome.ended {
         case let .failed(error):
-            if outcome.1 { return .retryable("\(program): timed out after \(action.timeout.shortDescription)", retryAfter: nil) }
+            if outcome.timedOut { return .retryable("\(program): timed out after \(action.timeout.shortDescription)", retryAfter: nil) }
             return .permanent("\(program): cannot run: \(Self.describe(error))")
         case .deadline, .timerCancelled:
             return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
         case let .finished(finished):
-            if outcome.1 {
-                // Whatever the hook started and left behind in its group goes too.
+            if outcome.timedOut {
+                // Whatever the hook started and left behind in its group goes too. The group id
+                // stays reserved while any member lives, so this reaches only those leftovers.
                 _ = kill(-finished.processID, SIGKILL)
             }
             log(finished.standardOutput, stream: "stdout", metadata: metadata)
             log(finished.standardError, stream: "stderr", metadata: metadata)
-            return classify(finished, program: program, timeout: outcome.1 ? action.timeout : nil)
+            return classify(finished, program: program, timeout: outcome.timedOut ? action.timeout : nil)
         }
     }
 
