@@ -51,6 +51,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,7 +143,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TriggerCoreTests",
-            dependencies: ["TriggerCore", "IMAPTestSupport", "MailMIME"],
+            dependencies: [
+                "TriggerCore", "IMAPTestSupport", "MailMIME", "IMAPClient", "IMAPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,5 +28,14 @@ public struct FetchedMessage: Hashable, Sendable {
     public var body: ByteBuffer
     /// Whether `body` holds only the first `maxBodySize` bytes of a larger message.
     public var truncated: Bool
+
+    public init(uid: UInt32, flags: [Flag], internalDate: InternalDate?, size: UInt64, body: ByteBuffer, truncated: Bool) {
+        self.uid = uid
+        self.flags = flags
+        self.internalDate = internalDate
+        self.size = size
+        self.body = body
+        self.truncated = truncated
+    }
 }
 

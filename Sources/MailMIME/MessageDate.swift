@@ -11,6 +11,12 @@ public struct MessageDate: Hashable, Sendable {
     /// Offset from UTC in minutes; nil when unknown (`-0000`, military zones, no zone).
     public var offsetMinutes: Int?
 
+    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, offsetMinutes: Int?) {
+        (self.year, self.month, self.day) = (year, month, day)
+        (self.hour, self.minute, self.second) = (hour, minute, second)
+        self.offsetMinutes = offsetMinutes
+    }
+
     /// RFC 3339, for example `2026-11-21T10:00:00+01:00`; an unknown offset is written `-00:00`
     /// (RFC 3339 §4.3).
     public var rfc3339: String {

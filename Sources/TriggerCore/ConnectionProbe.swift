@@ -77,13 +77,7 @@ public struct ConnectionProbe: Sendable {
     private func survey(_ session: IMAPSession, progress: @Sendable (Step) -> Void) async throws -> Report {
         progress(.authenticate)
         let mechanism = try await step(.authenticate) { () -> String in
-            let offersPlain = try await session.supports(.auth("PLAIN"))
-            if authentication == .plain || (authentication == .automatic && offersPlain) {
-                try await session.authenticate(PlainMechanism(username: username, password: password))
-                return "AUTHENTICATE PLAIN"
-            }
-            try await session.login(username: username, password: password)
-            return "LOGIN"
+            try await ProfileConnector.signIn(session, username: username, password: password, method: authentication)
         }
         progress(.capabilities)
         let capabilities = try await step(.capabilities) { try await session.capabilities }

@@ -8,22 +8,15 @@ struct Check: ParsableCommand {
         discussion: "Exit status: 0 valid (warnings may be printed); 78 invalid (EX_CONFIG)."
     )
 
-    @Option(help: "The configuration file.")
-    var config: String = Configuration.defaultPath
+    @OptionGroup var options: ConfigOption
 
     @Flag(help: "Check the structure only: do not read secrets or look for CA files and programs.")
     var structureOnly = false
 
     func run() throws {
-        let loaded = Configuration.load(path: config, checkEnvironment: !structureOnly)
-        for warning in loaded.warnings { printError(warning.description) }
-        guard let configuration = loaded.configuration else {
-            for error in loaded.errors { printError(error.description) }
-            printError("check: \(config): \(loaded.errors.count) error(s)")
-            throw ExitCode(78)
-        }
+        let configuration = try options.load(command: "check", checkEnvironment: !structureOnly)
         let listening = configuration.profiles.filter(\.listen)
         let flows = configuration.profiles.reduce(0) { $0 + $1.flows.count }
-        printOutput("\(config): valid — \(configuration.profiles.count) profile(s), \(listening.count) listening, \(flows) flow(s)")
+        printOutput("\(options.config): valid — \(configuration.profiles.count) profile(s), \(listening.count) listening, \(flows) flow(s)")
     }
 }

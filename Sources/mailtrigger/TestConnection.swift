@@ -15,17 +15,23 @@ struct TestConnection: AsyncParsableCommand {
         """
     )
 
+    @Option(help: "Test this profile of the configuration (its server, TLS settings and credentials).")
+    var profile: String?
+
+    @Option(help: "The configuration file (with --profile).")
+    var config: String = Configuration.defaultPath
+
     @Option(help: "Server host name or IP address.")
-    var host: String
+    var host: String?
 
     @Option(help: "Server port (default: 993 for tls, 143 otherwise).")
     var port: Int?
 
     @Option(help: "User name.")
-    var user: String
+    var user: String?
 
     @Option(help: "File holding the password (one line).")
-    var passwordFile: String
+    var passwordFile: String?
 
     @Option(help: "tls (implicit TLS), starttls, or none (no encryption; credentials in clear).")
     var security: IMAPSecurity = .tls
@@ -45,23 +51,50 @@ struct TestConnection: AsyncParsableCommand {
     @Flag(help: "Log protocol details to standard error (never credentials).")
     var verbose = false
 
-    func run() async throws {
-        let password: String
-        do {
-            password = try SecretFile.read(passwordFile)
-        } catch {
-            printError("test-connection: \(error)")
-            throw ExitCode(66)
+    func validate() throws {
+        if profile == nil, host == nil || user == nil || passwordFile == nil {
+            throw ValidationError("give --profile NAME, or --host, --user and --password-file")
         }
+    }
+
+    func run() async throws {
         var logger = Logger(label: "mailtrigger")
         logger.logLevel = verbose ? .trace : .warning
-        let configuration = IMAPClientConfiguration(
-            host: host, port: port, security: security, allowInsecure: security == .none,
-            tls: .init(caFile: caFile, verify: !insecureSkipVerify),
-            connectTimeout: .seconds(Int64(timeout)), commandTimeout: .seconds(Int64(timeout)))
-        let probe = ConnectionProbe(configuration: configuration, username: user, password: password,
+        let configuration: IMAPClientConfiguration
+        let username: String
+        let password: String
+        if let profileName = profile {
+            let loaded = try ConfigOption(config: config).load(command: "test-connection")
+            let profile = try ConfigOption.profile(profileName, in: loaded, command: "test-connection")
+            configuration = profile.server
+            switch profile.auth {
+            case let .password(name, secret):
+                username = name
+                do {
+                    password = try secret.resolve()
+                } catch {
+                    printError("test-connection: \(error)")
+                    throw ExitCode(66)
+                }
+            }
+        } else if let host, let user, let passwordFile {
+            do {
+                password = try SecretFile.read(passwordFile)
+            } catch {
+                printError("test-connection: \(error)")
+                throw ExitCode(66)
+            }
+            username = user
+            configuration = IMAPClientConfiguration(
+                host: host, port: port, security: security, allowInsecure: security == .none,
+                tls: .init(caFile: caFile, verify: !insecureSkipVerify),
+                connectTimeout: .seconds(Int64(timeout)), commandTimeout: .seconds(Int64(timeout)))
+        } else {
+            throw ExitCode(64)
+        }
+        let probe = ConnectionProbe(configuration: configuration, username: username, password: password,
                                     authentication: auth, logger: logger)
-        printOutput("Connecting to \(host):\(configuration.port) (\(security.rawValue))")
+        printOutput("Connecting to \(configuration.host):\(configuration.port) (\(configuration.security.rawValue))")
         let report: ConnectionProbe.Report
         do {
             report = try await probe.run()
@@ -70,7 +103,7 @@ struct TestConnection: AsyncParsableCommand {
             throw ExitCode(Self.exitCode(for: failure.error))
         }
         printOutput("Greeting: \(report.greeting)")
-        printOutput("Signed in as \(user) with \(report.mechanism)")
+        printOutput("Signed in as \(username) with \(report.mechanism)")
         printOutput("Capabilities: \(report.capabilities.map(\.rawValue).joined(separator: " "))")
         printOutput(Self.table(report.mailboxes))
     }

@@ -52,14 +52,35 @@ struct ConfigurationReader {
     }
 
     func configuration(_ node: ConfigNode) -> Configuration? {
-        guard let root = node.object(allowed: ["$schema", "stateDirectory", "profiles"]) else { return nil }
+        guard let root = node.object(allowed: ["$schema", "stateDirectory", "delivery", "profiles"]) else { return nil }
         let stateDirectory = root["stateDirectory"]?.text ?? "/var/lib/mailtrigger"
+        let delivery = root["delivery"].flatMap(delivery) ?? DeliverySettings()
         var profiles: [Profile] = []
         if let list = root.required("profiles")?.array {
             if list.isEmpty { issues.error("profiles", "at least one profile is required") }
             profiles = uniquelyNamed(list, "profile name", name: \.name, read: profile)
         }
-        return Configuration(stateDirectory: stateDirectory, profiles: profiles)
+        return Configuration(stateDirectory: stateDirectory, delivery: delivery, profiles: profiles)
+    }
+
+    func delivery(_ node: ConfigNode) -> DeliverySettings? {
+        guard let object = node.object(allowed: ["concurrency", "maxAttempts", "initialRetryDelay", "maxRetryDelay",
+                                                 "maxAge", "drainTimeout"]) else { return nil }
+        var settings = DeliverySettings()
+        if let value = object["concurrency"]?.integer(1...256) { settings.concurrency = value }
+        if let value = object["maxAttempts"]?.integer(1...1000) { settings.retry.maxAttempts = value }
+        func duration(_ key: String, atLeast seconds: Int64, _ apply: (Duration) -> Void) {
+            guard let node = object[key], let value = node.duration else { return }
+            if value < .seconds(seconds) { issues.error(node.path, "must be at least \(seconds)s") } else { apply(value) }
+        }
+        duration("initialRetryDelay", atLeast: 1) { settings.retry.initialDelay = $0 }
+        duration("maxRetryDelay", atLeast: 1) { settings.retry.maxDelay = $0 }
+        duration("maxAge", atLeast: 60) { settings.retry.maxAge = $0 }
+        duration("drainTimeout", atLeast: 0) { settings.drainTimeout = $0 }
+        if settings.retry.maxDelay < settings.retry.initialDelay, let node = object["maxRetryDelay"] {
+            issues.error(node.path, "is shorter than initialRetryDelay")
+        }
+        return settings
     }
 
     func profile(_ node: ConfigNode) -> Profile? {

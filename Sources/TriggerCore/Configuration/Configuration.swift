@@ -4,10 +4,26 @@ public import IMAPClient
 public struct Configuration: Hashable, Sendable {
     /// Where the state database lives. Default `/var/lib/mailtrigger` (systemd `StateDirectory=`).
     public var stateDirectory: String
+    public var delivery: DeliverySettings
     public var profiles: [Profile]
 
     /// The default location of the file.
     public static let defaultPath = "/etc/mailtrigger/config.json"
+}
+
+/// How the outbox runs jobs (DESIGN.md §5).
+public struct DeliverySettings: Hashable, Sendable {
+    /// Jobs running at once, over all profiles.
+    public var concurrency: Int
+    public var retry: RetryPolicy
+    /// On SIGTERM, how long running jobs may take to finish.
+    public var drainTimeout: Duration
+
+    public init(concurrency: Int = 8, retry: RetryPolicy = RetryPolicy(), drainTimeout: Duration = .seconds(30)) {
+        self.concurrency = concurrency
+        self.retry = retry
+        self.drainTimeout = drainTimeout
+    }
 }
 
 /// An account on a server and what to do with its mail.

@@ -6,13 +6,14 @@ extension ConfigurationReader {
         let name = object.required("name")?.text
         let match = object["match"].map(matchRule) ?? .always
         let stop = object["stop"]?.bool ?? false
-        var actions: [Action] = []
-        if let list = object.required("actions")?.array {
-            if list.isEmpty { issues.error("\(node.path).actions", "at least one action is required") }
-            actions = list.compactMap(action)
-        }
+        let actions = object["actions"]?.array?.compactMap(action) ?? []
         let onSuccess = object["onSuccess"].map(postActions) ?? []
         let onFailure = object["onFailure"].map(postActions) ?? []
+        // A flow may only act on the server (say, move matching mail), but a flow that does
+        // nothing at all is surely a mistake.
+        if object["actions"]?.array?.count ?? 0 == 0, onSuccess.isEmpty {
+            issues.error("\(node.path).actions", "a flow needs at least one action, or onSuccess post-actions to run on every match")
+        }
         guard let name, let match else { return nil }
         return Flow(name: name, match: match, stop: stop, actions: actions, onSuccess: onSuccess, onFailure: onFailure)
     }

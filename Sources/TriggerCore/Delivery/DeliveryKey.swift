@@ -13,9 +13,10 @@ public enum DeliveryKey {
         "\(messageKey)#\(index)"
     }
 
-    /// The outbox key of a flow's post-action job.
-    public static func post(_ messageKey: String) -> String {
-        "\(messageKey)#post"
+    /// The outbox key of a flow's post-action job for one outcome: a dead letter replayed to
+    /// success later still gets its success post-actions.
+    public static func post(_ messageKey: String, outcome: PostAction.Outcome) -> String {
+        "\(messageKey)#\(outcome.rawValue)"
     }
 }
 

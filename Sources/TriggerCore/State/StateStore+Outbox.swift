@@ -60,15 +60,21 @@ extension StateStore {
 
     /// Records an attempt: success, a retry at the policy's time, or a dead letter when the job
     /// failed permanently, ran out of attempts, or grew too old. Returns the new status.
+    ///
+    /// When this makes every action of the job's (message, flow) final, `postActions` is asked
+    /// for the post-action job of that outcome (true = all succeeded) and the job is queued in
+    /// the same transaction: a crash can never record the outcome and lose its post-actions.
     @discardableResult
     public func record(_ result: AttemptResult, for id: Int64, policy: RetryPolicy, now: Date = Date(),
-                       random: Double = Double.random(in: 0..<1)) throws -> String {
+                       random: Double = Double.random(in: 0..<1),
+                       postActions: ((_ succeeded: Bool) -> Data?)? = nil) throws -> String {
         try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT attempts, created_at FROM outbox WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]) else {
                 throw StateError(description: "no job \(id)")
             }
-            let attempts = (row[0] as Int) + 1
-            let age = now.timeIntervalSince1970 - (row[1] as Double)
+            let job = Job(row: row)
+            let attempts = job.attempts + 1
+            let age = now.timeIntervalSince(job.createdAt)
             let status: String
             var next = now.timeIntervalSince1970
             var error: String?
@@ -89,6 +95,16 @@ extension StateStore {
             try db.execute(sql: """
                 UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?
                 """, arguments: [status, attempts, next, error, id])
+            if job.kind == .action, status != "pending", let postActions,
+               let succeeded = try Self.flowOutcome(db, job.profile, job.mailbox, job.uidValidity, job.uid, job.flow),
+               let payload = postActions(succeeded) {
+                try db.execute(sql: """
+                    INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                        payload, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, 'post', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                    """, arguments: [DeliveryKey.post(job.messageKey, outcome: succeeded ? .success : .failure), job.profile, job.mailbox, Int64(job.uidValidity),
+                                     Int64(job.uid), job.flow, payload, now.timeIntervalSince1970, now.timeIntervalSince1970])
+            }
             return status
         }
     }
@@ -125,13 +141,24 @@ extension StateStore {
     /// Where a (message, flow) stands: nil while any of its actions is still pending; else
     /// whether every action succeeded, which picks the post-action list (DESIGN.md §5).
     public func flowOutcome(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, flow: String) throws -> Bool? {
+        try database.read { db in try Self.flowOutcome(db, profile, mailbox, uidValidity, uid, flow) }
+    }
+
+    static func flowOutcome(_ db: Database, _ profile: String, _ mailbox: String, _ uidValidity: UInt32, _ uid: UInt32,
+                            _ flow: String) throws -> Bool? {
+        let statuses = try String.fetchAll(db, sql: """
+            SELECT status FROM outbox WHERE profile = ? AND mailbox = ? AND uid_validity = ? AND uid = ? AND flow = ?
+                AND kind = 'action'
+            """, arguments: [profile, mailbox, Int64(uidValidity), Int64(uid), flow])
+        guard !statuses.isEmpty, !statuses.contains("pending") else { return nil }
+        return statuses.allSatisfy { $0 == "succeeded" }
+    }
+
+    /// The earliest time a pending job is due, if any (the dispatcher sleeps until then).
+    public func nextDueDate() throws -> Date? {
         try database.read { db in
-            let statuses = try String.fetchAll(db, sql: """
-                SELECT status FROM outbox WHERE profile = ? AND mailbox = ? AND uid_validity = ? AND uid = ? AND flow = ?
-                    AND kind = 'action'
-                """, arguments: [profile, mailbox, Int64(uidValidity), Int64(uid), flow])
-            guard !statuses.isEmpty, !statuses.contains("pending") else { return nil }
-            return statuses.allSatisfy { $0 == "succeeded" }
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                .map(Date.init(timeIntervalSince1970:))
         }
     }
 }

@@ -10,12 +10,19 @@ public final class StateStore: Sendable {
     let database: DatabasePool
 
     /// The schema version after migrations (`grdb_migrations` holds the applied ones).
-    public static let schemaVersion = "v1"
+    public static let schemaVersion = "v2"
 
     /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
     public init(path: String) throws {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(10)
+        // WAL with synchronous=NORMAL survives a process crash (kill -9) without losing a commit;
+        // a power cut may roll back the newest commits, but cursor and jobs roll back together,
+        // so those messages are fetched and queued again: duplicates at worst (receivers dedupe
+        // on Idempotency-Key), never a loss. FULL would add an fsync to every batch.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
     }
@@ -62,6 +69,29 @@ public final class StateStore: Sendable {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE watcher_status (
+                    profile TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    since REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_error TEXT,
+                    last_error_at REAL,
+                    next_attempt_at REAL,
+                    PRIMARY KEY (profile, mailbox)
+                ) STRICT;
+                CREATE TABLE daemon (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    pid INTEGER NOT NULL,
+                    started_at REAL NOT NULL,
+                    heartbeat_at REAL NOT NULL,
+                    stopped_at REAL
+                ) STRICT;
+                ALTER TABLE mailbox_state ADD COLUMN reprocess_through INTEGER;
+                """)
+        }
         return migrator
     }
 
@@ -74,6 +104,8 @@ public final class StateStore: Sendable {
         public var cursor: UInt32
         public var lastSyncAt: Date?
         public var lastError: String?
+        /// Under the `reprocess` policy: UIDs up to this one are deduped by Message-ID.
+        public var reprocessThrough: UInt32?
     }
 
     /// A job to queue while ingesting a message.
@@ -105,25 +137,39 @@ public final class StateStore: Sendable {
     public func mailboxState(profile: String, mailbox: String) throws -> MailboxState? {
         try database.read { db in
             try Row.fetchOne(db, sql: """
-                SELECT uid_validity, cursor, last_sync_at, last_error FROM mailbox_state WHERE profile = ? AND mailbox = ?
-                """, arguments: [profile, mailbox]).map { row in
-                MailboxState(profile: profile, mailbox: mailbox, uidValidity: UInt32(row[0] as Int64),
-                             cursor: UInt32(row[1] as Int64), lastSyncAt: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)),
-                             lastError: row[3])
-            }
+                SELECT * FROM mailbox_state WHERE profile = ? AND mailbox = ?
+                """, arguments: [profile, mailbox]).map(MailboxState.init(row:))
         }
     }
 
     /// Sets the baseline: a first run (`startFrom`) or a UIDVALIDITY change. Messages at or
     /// below `cursor` are never processed under this UIDVALIDITY.
-    public func setBaseline(profile: String, mailbox: String, uidValidity: UInt32, cursor: UInt32) throws {
+    /// With `reprocessThrough`, messages up to that UID are checked against recently seen
+    /// Message-IDs before they fire (the `reprocess` policy after a UIDVALIDITY change).
+    public func setBaseline(profile: String, mailbox: String, uidValidity: UInt32, cursor: UInt32,
+                            reprocessThrough: UInt32? = nil) throws {
         try database.write { db in
             try db.execute(sql: """
-                INSERT INTO mailbox_state (profile, mailbox, uid_validity, cursor, baselined_at)
-                VALUES (?, ?, ?, ?, ?)
+                INSERT INTO mailbox_state (profile, mailbox, uid_validity, cursor, baselined_at, reprocess_through)
+                VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (profile, mailbox) DO UPDATE SET uid_validity = excluded.uid_validity,
-                    cursor = excluded.cursor, baselined_at = excluded.baselined_at
-                """, arguments: [profile, mailbox, Int64(uidValidity), Int64(cursor), Date().timeIntervalSince1970])
+                    cursor = excluded.cursor, baselined_at = excluded.baselined_at,
+                    reprocess_through = excluded.reprocess_through
+                """, arguments: [profile, mailbox, Int64(uidValidity), Int64(cursor), Date().timeIntervalSince1970,
+                                 reprocessThrough.map { Int64($0) }])
+        }
+    }
+
+    /// One message to ingest: its UID, its jobs and (for the `reprocess` dedupe) its Message-ID.
+    public struct IngestedMessage: Hashable, Sendable {
+        public var uid: UInt32
+        public var messageID: String?
+        public var jobs: [NewJob]
+
+        public init(uid: UInt32, messageID: String? = nil, jobs: [NewJob]) {
+            self.uid = uid
+            self.messageID = messageID
+            self.jobs = jobs
         }
     }
 
@@ -133,14 +179,20 @@ public final class StateStore: Sendable {
     @discardableResult
     public func ingest(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, jobs: [NewJob],
                        messageID: String? = nil) throws -> Int {
-        try ingest(profile: profile, mailbox: mailbox, uidValidity: uidValidity, uid: uid, jobs: jobs,
-                   messageID: messageID, beforeCommit: nil)
+        try ingest(profile: profile, mailbox: mailbox, uidValidity: uidValidity,
+                   messages: [IngestedMessage(uid: uid, messageID: messageID, jobs: jobs)])
     }
 
-    /// `beforeCommit` lets tests fail the transaction at its last moment, as a crash would.
-    func ingest(profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32, jobs: [NewJob], messageID: String?,
-                beforeCommit: (() throws -> Void)?) throws -> Int {
-        try database.write { db in
+    /// Ingests a batch of messages in one transaction (one commit per fetch batch keeps a burst
+    /// fast): every job is queued and the cursor advances to the highest UID, or nothing
+    /// happens at all. The caller passes every message of the batch, so no UID below the new
+    /// cursor is left out. `beforeCommit` lets tests fail the transaction at its last moment,
+    /// as a crash would.
+    @discardableResult
+    public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage],
+                       beforeCommit: (() throws -> Void)? = nil) throws -> Int {
+        guard let highest = messages.map(\.uid).max() else { return 0 }
+        return try database.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT uid_validity FROM mailbox_state WHERE profile = ? AND mailbox = ?",
                                              arguments: [profile, mailbox]) else {
                 throw StateError(description: "\(profile)/\(mailbox) has no baseline; set one before ingesting")
@@ -150,27 +202,38 @@ public final class StateStore: Sendable {
             }
             let now = Date().timeIntervalSince1970
             var inserted = 0
-            for job in jobs {
-                try db.execute(sql: """
-                    INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
-                                        payload, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                    """, arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(uid), job.flow,
-                                     job.actionIndex, job.kind.rawValue, job.payload, now, now])
-                inserted += db.changesCount
-            }
-            if let messageID {
-                try db.execute(sql: """
-                    INSERT INTO seen_message_ids (profile, mailbox, message_id, seen_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
-                    """, arguments: [profile, mailbox, messageID, now])
+            let insertJob = try db.cachedStatement(sql: """
+                INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                    payload, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                """)
+            for message in messages {
+                for job in message.jobs {
+                    try insertJob.execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(message.uid),
+                                                      job.flow, job.actionIndex, job.kind.rawValue, job.payload, now, now])
+                    inserted += db.changesCount
+                }
+                if let messageID = message.messageID {
+                    try db.execute(sql: """
+                        INSERT INTO seen_message_ids (profile, mailbox, message_id, seen_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
+                        """, arguments: [profile, mailbox, messageID, now])
+                }
             }
             try db.execute(sql: """
                 UPDATE mailbox_state SET cursor = MAX(cursor, ?), last_sync_at = ?, last_error = NULL
                 WHERE profile = ? AND mailbox = ?
-                """, arguments: [Int64(uid), now, profile, mailbox])
+                """, arguments: [Int64(highest), now, profile, mailbox])
             try beforeCommit?()
             return inserted
+        }
+    }
+
+    /// Records a completed sync that found nothing new (for `status`).
+    public func recordSync(profile: String, mailbox: String, at date: Date = Date()) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE mailbox_state SET last_sync_at = ? WHERE profile = ? AND mailbox = ?",
+                           arguments: [date.timeIntervalSince1970, profile, mailbox])
         }
     }
 

@@ -61,8 +61,8 @@ struct StateStoreTests {
         let (store, _) = try temporaryStore()
         try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 3)
         #expect(throws: Crash.self) {
-            try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 4, jobs: [job(4)], messageID: "<b@x>",
-                             beforeCommit: { throw Crash() })
+            try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7,
+                             messages: [.init(uid: 4, messageID: "<b@x>", jobs: [job(4)])], beforeCommit: { throw Crash() })
         }
         #expect(try store.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 3, "the message will be fetched again")
         #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").isEmpty)

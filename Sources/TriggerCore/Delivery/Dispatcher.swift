@@ -1,0 +1,154 @@
+public import Foundation
+public import Logging
+import NIOConcurrencyHelpers
+public import ServiceLifecycle
+
+/// Carries out one outbox job; never throws: every outcome is an ``StateStore/AttemptResult``.
+public protocol JobPerformer: Sendable {
+    func perform(_ job: StateStore.Job) async -> StateStore.AttemptResult
+    /// The post-action job to queue when a (message, flow) reaches its outcome; nil for none.
+    func postActions(for job: StateStore.Job, succeeded: Bool) -> Data?
+}
+
+/// Runs outbox jobs with bounded concurrency (DESIGN.md §5): due jobs are started as slots
+/// free up, each result is recorded (success, retry with backoff, dead letter), and a flow
+/// whose actions are all final gets its post-action job in the same transaction. Wakes at once
+/// when a watcher queues jobs, and at least every `tick` for retries that fall due.
+///
+/// On graceful shutdown it starts nothing new and gives running jobs `drainTimeout` to finish;
+/// jobs still running then are cancelled and stay pending (delivered again after the restart —
+/// at least once, receivers dedupe on `Idempotency-Key`).
+public final class Dispatcher: Service, Sendable {
+    public let store: StateStore
+    public let performer: any JobPerformer
+    public let policy: RetryPolicy
+    public let concurrency: Int
+    public let drainTimeout: Duration
+    public let tick: Duration
+    let logger: Logger
+    private let wakeStream: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var inFlight: Set<Int64> = []
+        var stopping = false
+    }
+
+    public init(store: StateStore, performer: any JobPerformer, policy: RetryPolicy = RetryPolicy(), concurrency: Int = 8,
+                drainTimeout: Duration = .seconds(30), tick: Duration = .seconds(1), logger: Logger) {
+        self.store = store
+        self.performer = performer
+        self.policy = policy
+        self.concurrency = max(1, concurrency)
+        self.drainTimeout = drainTimeout
+        self.tick = tick
+        self.logger = logger
+        (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// New jobs are queued: look now rather than at the next tick.
+    public func wake() {
+        wakeContinuation.yield()
+    }
+
+    /// The jobs running now.
+    public var running: Int { state.withLockedValue { $0.inFlight.count } }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.ticker() }
+            await withGracefulShutdownHandler {
+                await self.loop(group: &group)
+            } onGracefulShutdown: {
+                self.state.withLockedValue { $0.stopping = true }
+                self.wake()
+            }
+            await self.drain()
+            group.cancelAll()
+        }
+    }
+
+    private var isStopping: Bool { state.withLockedValue { $0.stopping } }
+
+    private func ticker() async {
+        while !isStopping {
+            try? await Task.sleep(for: tick)
+            wake()
+        }
+    }
+
+    private func loop(group: inout DiscardingTaskGroup) async {
+        var wakes = wakeStream.makeAsyncIterator()
+        while !isStopping, !Task.isCancelled {
+            startDueJobs(group: &group)
+            guard await wakes.next() != nil else { return }
+        }
+    }
+
+    private func startDueJobs(group: inout DiscardingTaskGroup) {
+        let (inFlight, free) = state.withLockedValue { ($0.inFlight, concurrency - $0.inFlight.count) }
+        guard free > 0 else { return }
+        let jobs: [StateStore.Job]
+        do {
+            jobs = try store.dueJobs(limit: free + inFlight.count).filter { !inFlight.contains($0.id) }
+        } catch {
+            logger.error("cannot read the outbox", metadata: ["MT_ERROR": "\(error)"])
+            return
+        }
+        for job in jobs.prefix(free) {
+            state.withLockedValue { _ = $0.inFlight.insert(job.id) }
+            group.addTask {
+                await self.execute(job)
+                self.state.withLockedValue { _ = $0.inFlight.remove(job.id) }
+                self.wake()
+            }
+        }
+    }
+
+    /// Waits for running jobs, up to `drainTimeout`.
+    private func drain() async {
+        let deadline = ContinuousClock.now + drainTimeout
+        var announced = false
+        while running > 0, ContinuousClock.now < deadline {
+            if !announced {
+                logger.info("draining running jobs", metadata: ["MT_RUNNING": "\(running)"])
+                announced = true
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if running > 0 {
+            logger.warning("drain timeout: running jobs cancelled; they stay queued", metadata: ["MT_RUNNING": "\(running)"])
+        }
+    }
+
+    func execute(_ job: StateStore.Job) async {
+        let result = await performer.perform(job)
+        if Task.isCancelled { return }
+        let status: String
+        do {
+            status = try store.record(result, for: job.id, policy: policy) { succeeded in
+                self.performer.postActions(for: job, succeeded: succeeded)
+            }
+        } catch {
+            logger.error("cannot record a job's result", metadata: ["MT_ERROR": "\(error)", "MT_JOB": "\(job.id)"])
+            return
+        }
+        var metadata: Logger.Metadata = [
+            "MT_PROFILE": "\(job.profile)", "MT_MAILBOX": "\(job.mailbox)", "MT_UIDVALIDITY": "\(job.uidValidity)",
+            "MT_UID": "\(job.uid)", "MT_FLOW": "\(job.flow)", "MT_ACTION": "\(job.kind == .post ? "post" : "\(job.actionIndex)")",
+            "MT_RESULT": "\(status)", "MT_ATTEMPT": "\(job.attempts + 1)",
+        ]
+        switch result {
+        case .succeeded:
+            logger.info(job.kind == .post ? "post-actions done" : "action delivered", metadata: metadata)
+        case let .retryable(reason, _), let .permanent(reason):
+            metadata["MT_ERROR"] = "\(reason)"
+            if status == "dead" {
+                logger.error("action failed for good: kept as a dead letter", metadata: metadata)
+            } else {
+                logger.warning("action failed; will retry", metadata: metadata)
+            }
+        }
+    }
+}

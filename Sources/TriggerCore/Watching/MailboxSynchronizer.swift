@@ -1,0 +1,143 @@
+public import Foundation
+public import IMAPClient
+import IMAPCore
+public import Logging
+
+/// The one sync of DESIGN.md §5, run on every (re)connect, after every IDLE wake-up and at every
+/// refresh: NOOP, `UID SEARCH UID <cursor+1>:*`, pipelined `UID FETCH … BODY.PEEK[]` in
+/// batches, and one ingest transaction per batch. Fetching never sets `\Seen`, and the mailbox
+/// is opened read-only (EXAMINE): watching changes nothing on the server.
+public struct MailboxSynchronizer: Sendable {
+    public var store: StateStore
+    public var planner: IngestPlanner
+    public var logger: Logger
+    /// Messages per `UID FETCH` and per ingest transaction.
+    public var batchSize: Int
+    /// How far back a Message-ID counts as already processed under the `reprocess` policy.
+    public var reprocessWindow: TimeInterval = 30 * 86_400
+    /// Told after each committed batch that queued jobs, so the dispatcher wakes at once.
+    public var onQueued: @Sendable () -> Void
+
+    public init(store: StateStore, planner: IngestPlanner, logger: Logger, batchSize: Int = 100,
+                onQueued: @escaping @Sendable () -> Void = {}) {
+        self.store = store
+        self.planner = planner
+        self.logger = logger
+        self.batchSize = batchSize
+        self.onQueued = onQueued
+    }
+
+    var profile: Profile { planner.profile }
+    var mailbox: String { planner.mailbox }
+
+    /// What one sync did.
+    public struct Outcome: Hashable, Sendable {
+        public var ingested = 0
+        public var queued = 0
+    }
+
+    /// Opens the mailbox read-only and settles its baseline: the first-run policy when it has
+    /// no state, the UIDVALIDITY policy when its UIDVALIDITY changed.
+    public func open(_ session: IMAPSession) async throws -> SelectedMailbox {
+        let selected = try await session.select(mailbox, readOnly: true)
+        try await settleBaseline(session, selected)
+        return selected
+    }
+
+    func settleBaseline(_ session: IMAPSession, _ selected: SelectedMailbox) async throws {
+        let existing = try store.mailboxState(profile: profile.name, mailbox: mailbox)
+        if let existing, existing.uidValidity == selected.uidValidity { return }
+        let top = try await highestUID(session, selected)
+        var metadata: Logger.Metadata = ["MT_PROFILE": "\(profile.name)", "MT_MAILBOX": "\(mailbox)",
+                                         "MT_UIDVALIDITY": "\(selected.uidValidity)"]
+        if let existing {
+            metadata["MT_OLD_UIDVALIDITY"] = "\(existing.uidValidity)"
+            switch profile.onUIDValidityChange {
+            case .rebaseline:
+                try store.setBaseline(profile: profile.name, mailbox: mailbox, uidValidity: selected.uidValidity, cursor: top)
+                logger.warning("UIDVALIDITY changed: rebaselined; messages already in the mailbox will not fire",
+                               metadata: metadata.merging(["MT_CURSOR": "\(top)"]) { $1 })
+            case .reprocess:
+                try store.setBaseline(profile: profile.name, mailbox: mailbox, uidValidity: selected.uidValidity, cursor: 0,
+                                      reprocessThrough: top)
+                logger.warning("UIDVALIDITY changed: reprocessing the mailbox, skipping Message-IDs already processed",
+                               metadata: metadata.merging(["MT_REPROCESS_THROUGH": "\(top)"]) { $1 })
+            }
+            return
+        }
+        let cursor: UInt32
+        switch profile.startFrom {
+        case .new:
+            cursor = top
+        case .all:
+            cursor = 0
+        case let .last(count):
+            let uids = try await session.uidSearch(.all)
+            cursor = uids.count > count ? uids[uids.count - count - 1] : 0
+        case let .since(year, month, day):
+            // SINCE compares the internal date, by day (RFC 3501 §6.4.4).
+            let uids = try await session.uidSearch(.since(year: year, month: month, day: day))
+            cursor = uids.first.map { $0 - 1 } ?? top
+        }
+        try store.setBaseline(profile: profile.name, mailbox: mailbox, uidValidity: selected.uidValidity, cursor: cursor)
+        logger.info("first run: baseline set", metadata: metadata.merging(["MT_CURSOR": "\(cursor)"]) { $1 })
+    }
+
+    /// UIDNEXT-1, or the highest UID present when the server sent no UIDNEXT.
+    func highestUID(_ session: IMAPSession, _ selected: SelectedMailbox) async throws -> UInt32 {
+        if let next = selected.uidNext, next > 0 { return next - 1 }
+        return try await session.uidSearch(.all).last ?? 0
+    }
+
+    /// Fetches and ingests every message above the cursor.
+    @discardableResult
+    public func sync(_ session: IMAPSession, uidValidity: UInt32) async throws -> Outcome {
+        // Dovecot answers SEARCH from the view of the previous command; NOOP refreshes it.
+        try await session.noop()
+        guard let state = try store.mailboxState(profile: profile.name, mailbox: mailbox),
+              state.uidValidity == uidValidity else {
+            throw IMAPClientError(.invalidState, "the mailbox's baseline changed under the session")
+        }
+        // `n:*` always includes the highest UID, even one at or below the cursor (RFC 3501 §6.4.8).
+        let uids = try await session.uidSearch(.uid(.from(state.cursor &+ 1))).filter { $0 > state.cursor }
+        guard !uids.isEmpty else {
+            try store.recordSync(profile: profile.name, mailbox: mailbox)
+            return Outcome()
+        }
+        var outcome = Outcome()
+        var pending: [StateStore.IngestedMessage] = []
+        let dedupeSince = Date().addingTimeInterval(-reprocessWindow)
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            let queued = try store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity, messages: pending)
+            outcome.ingested += pending.count
+            outcome.queued += queued
+            pending.removeAll(keepingCapacity: true)
+            if queued > 0 { onQueued() }
+        }
+        try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize), batchSize: batchSize) { fetched in
+            var plan = planner.plan(fetched, uidValidity: uidValidity)
+            if let through = state.reprocessThrough, fetched.uid <= through, let messageID = plan.message.messageID,
+               try store.hasSeen(messageID: messageID, profile: profile.name, mailbox: mailbox, since: dedupeSince) {
+                plan.message.jobs = []
+                logger.info("skipped: Message-ID already processed before the UIDVALIDITY change",
+                            metadata: ["MT_PROFILE": "\(profile.name)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
+                                       "MT_MESSAGE_ID": "\(messageID)"])
+            }
+            for flow in plan.flows {
+                logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profile.name)", "MT_MAILBOX": "\(mailbox)",
+                                                      "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
+            }
+            pending.append(plan.message)
+            if pending.count >= batchSize { try flush() }
+        }
+        try flush()
+        // A UID the search returned that the fetch did not (expunged meanwhile) is gone: move
+        // the cursor past it so it is not searched for again and again.
+        if let last = uids.last, outcome.ingested < uids.count {
+            try store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity,
+                             messages: [StateStore.IngestedMessage(uid: last, jobs: [])])
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+public import Logging
+public import ServiceLifecycle
+
+/// Watches one mailbox of one profile for as long as the daemon runs (DESIGN.md §5): connect,
+/// sign in, EXAMINE, sync; then wait for new mail in IDLE (re-issued every `idleReissue`) or
+/// for the next poll tick; sync again; and on any failure reconnect after a backoff. IDLE only
+/// makes mail arrive sooner: every connect and every refresh runs the same sync, so a missed
+/// notification costs latency, never a message.
+public final class MailboxWatcher: Service, Sendable {
+    public let connector: ProfileConnector
+    public let synchronizer: MailboxSynchronizer
+    public let logger: Logger
+    public let backoff: ReconnectBackoff
+    /// IDLE is ended and re-issued this often (servers may drop IDLE after 30 min; Gmail after
+    /// about 10), and a sync runs each time.
+    public let idleReissue: Duration
+
+    var profile: Profile { connector.profile }
+    var mailbox: String { synchronizer.mailbox }
+    var store: StateStore { synchronizer.store }
+
+    public init(connector: ProfileConnector, synchronizer: MailboxSynchronizer, logger: Logger,
+                backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540)) {
+        self.connector = connector
+        self.synchronizer = synchronizer
+        self.backoff = backoff
+        self.idleReissue = idleReissue
+        var logger = logger
+        logger[metadataKey: "MT_PROFILE"] = "\(connector.profile.name)"
+        logger[metadataKey: "MT_MAILBOX"] = "\(synchronizer.mailbox)"
+        self.logger = logger
+    }
+
+    /// Runs until cancelled or until the service group shuts down gracefully. Whatever was
+    /// ingested is committed; a sync cut short is simply repeated at the next start.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.watch()
+        }
+        report(.stopped)
+    }
+
+    func watch() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await session { failures = 0 }
+            } catch where Task.isCancelled || error is CancellationError {
+                return
+            } catch {
+                failures += 1
+                let authentication = (error as? IMAPClientError)?.code == .authenticationFailed
+                let delay = backoff.delay(afterFailures: failures, authentication: authentication)
+                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                logger.warning(authentication ? "sign-in refused; backing off" : "connection failed; backing off",
+                               metadata: ["MT_ERROR": "\(error)", "MT_RETRY_IN": "\(Int(seconds.rounded(.up)))s",
+                                          "MT_FAILURES": "\(failures)"])
+                report(authentication ? .authFailed : .backingOff, error: "\(error)",
+                       nextAttemptAt: Date().addingTimeInterval(seconds))
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    /// One connection's life: returns only by throwing.
+    func session(connected: () -> Void) async throws {
+        report(.connecting)
+        let session = try await connector.open()
+        do {
+            let selected = try await synchronizer.open(session)
+            var useIdle = false
+            if profile.mode != .poll {
+                useIdle = try await session.supports(.idle)
+                if !useIdle, profile.mode == .idle {
+                    logger.warning("mode is idle but the server does not offer IDLE; polling instead")
+                }
+            }
+            logger.info("watching", metadata: ["MT_UIDVALIDITY": "\(selected.uidValidity)",
+                                               "MT_METHOD": "\(useIdle ? "idle" : "poll")"])
+            let timer = useIdle ? nil : PollTimer(interval: profile.refreshInterval)
+            var ticks = timer?.ticks.makeAsyncIterator()
+            var first = true
+            while true {
+                try await syncUntilQuiet(session, uidValidity: selected.uidValidity)
+                if first {
+                    // Only a session that synced counts as a recovery: one that connects and
+                    // fails at once keeps growing the backoff.
+                    first = false
+                    connected()
+                    report(.watching)
+                }
+                if useIdle {
+                    try await idle(session)
+                } else {
+                    guard await ticks?.next() != nil else { throw CancellationError() }
+                }
+            }
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// Syncs, then again while the server reported new mail during the sync: an EXISTS inside a
+    /// FETCH or SEARCH reply is not repeated once IDLE starts (DESIGN.md §5).
+    func syncUntilQuiet(_ session: IMAPSession, uidValidity: UInt32) async throws {
+        while true {
+            let outcome = try await synchronizer.sync(session, uidValidity: uidValidity)
+            if outcome.ingested > 0 {
+                logger.info("synced", metadata: ["MT_INGESTED": "\(outcome.ingested)", "MT_QUEUED": "\(outcome.queued)"])
+            }
+            let events = try await session.takeEvents()
+            if let bye = events.compactMap({ if case let .bye(text) = $0 { text } else { nil } }).first {
+                throw IMAPClientError(.connectionClosed, "server said BYE", serverText: bye)
+            }
+            guard events.contains(where: Self.signalsNewMail) else { return }
+        }
+    }
+
+    /// One IDLE: returns when new mail is announced or when it is time to re-issue IDLE.
+    func idle(_ session: IMAPSession) async throws {
+        let idle = try await session.idle()
+        let reissue = idleReissue
+        _ = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for try await event in idle.events {
+                    if Self.signalsNewMail(event) { return true }
+                    if case let .bye(text) = event {
+                        throw IMAPClientError(.connectionClosed, "server said BYE during IDLE", serverText: text)
+                    }
+                }
+                throw IMAPClientError(.connectionClosed, "connection closed during IDLE")
+            }
+            group.addTask {
+                try await Task.sleep(for: reissue)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        // DONE has the command timeout: a half-open connection fails here at the latest.
+        try await idle.done()
+    }
+
+    static func signalsNewMail(_ event: MailboxEvent) -> Bool {
+        switch event {
+        case .exists, .recent: return true
+        default: return false
+        }
+    }
+
+    func report(_ state: StateStore.WatcherState, error: String? = nil, nextAttemptAt: Date? = nil) {
+        do {
+            try store.setWatcherState(profile: profile.name, mailbox: mailbox, state, error: error, nextAttemptAt: nextAttemptAt)
+        } catch {
+            logger.error("cannot record the watcher's state", metadata: ["MT_ERROR": "\(error)"])
+        }
+    }
+}

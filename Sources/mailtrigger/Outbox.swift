@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import TriggerCore
+
+/// `mailtrigger outbox list|retry|drop`: dead letters, kept until replayed or dropped.
+struct Outbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, replay or drop dead letters (jobs that failed for good).",
+        subcommands: [List.self, Retry.self, Drop.self]
+    )
+
+    static func store(_ options: ConfigOption, command: String) throws -> StateStore {
+        let configuration = try options.load(command: command, checkEnvironment: false)
+        do {
+            return try StateStore(path: StateStore.path(for: configuration))
+        } catch {
+            printError("\(command): cannot open the state store: \(error)")
+            throw ExitCode(73)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead letters: id, key, attempts, last error.")
+        @OptionGroup var options: ConfigOption
+
+        func run() throws {
+            let jobs = try Outbox.store(options, command: "outbox list").deadJobs()
+            guard !jobs.isEmpty else {
+                printOutput("no dead letters")
+                return
+            }
+            for job in jobs {
+                let kind = job.kind == .post ? "post-actions" : "action \(job.actionIndex)"
+                printOutput("\(job.id)  \(job.messageKey)  \(kind)  attempts=\(job.attempts)  error: \(job.lastError ?? "-")")
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue dead letters again with fresh attempts (the running daemon picks them up).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The job id (from `outbox list`).") var id: Int64?
+        @Flag(help: "Every dead letter.") var all = false
+
+        func validate() throws {
+            guard (id != nil) != all else { throw ValidationError("give a job id or --all") }
+        }
+
+        func run() throws {
+            let count = try Outbox.store(options, command: "outbox retry").retryDead(id: id)
+            printOutput("\(count) job(s) queued again")
+            if count == 0, id != nil { throw ExitCode(1) }
+        }
+    }
+
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete dead letters for good.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The job id (from `outbox list`).") var id: Int64?
+        @Flag(help: "Every dead letter.") var all = false
+
+        func validate() throws {
+            guard (id != nil) != all else { throw ValidationError("give a job id or --all") }
+        }
+
+        func run() throws {
+            let count = try Outbox.store(options, command: "outbox drop").dropDead(id: id)
+            printOutput("\(count) job(s) dropped")
+            if count == 0, id != nil { throw ExitCode(1) }
+        }
+    }
+}
