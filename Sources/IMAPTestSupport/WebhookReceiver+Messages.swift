@@ -1,0 +1,70 @@
+public import Foundation
+
+extension WebhookReceiver {
+    /// One request as it arrived.
+    public struct Request: Sendable {
+        /// `POST`, `GET`, …
+        public var method: String
+        /// The request target as sent (path and query), e.g. `/hook?x=1`.
+        public var path: String
+        /// Header fields in arrival order, names as sent.
+        public var headers: [(name: String, value: String)]
+        public var body: Data
+        /// When the whole request (head and body) had arrived, on the monotonic clock; compare
+        /// with `ContinuousClock.now` taken in the test.
+        public var receivedAt: ContinuousClock.Instant
+        /// The same moment on the wall clock, for logs and cross-process latency measurements.
+        public var date: Date
+
+        public init(method: String, path: String, headers: [(name: String, value: String)], body: Data,
+                    receivedAt: ContinuousClock.Instant, date: Date) {
+            self.method = method
+            self.path = path
+            self.headers = headers
+            self.body = body
+            self.receivedAt = receivedAt
+            self.date = date
+        }
+
+        /// The first value of a header field; names compare case-insensitively (RFC 9110 §5.1).
+        public subscript(header name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+
+        /// Every value of a header field, in order.
+        public func values(of name: String) -> [String] {
+            headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        }
+
+        /// The body as UTF-8 text (invalid bytes replaced).
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// How the receiver answers one request.
+    public struct Response: Sendable {
+        public var status: Int
+        /// Extra header fields, e.g. `("Retry-After", "7")`; `Content-Length` is always set.
+        public var headers: [(name: String, value: String)]
+        public var body: String
+        /// How long to wait before answering (a slow receiver); measured on the event loop, so
+        /// it costs no thread.
+        public var delay: Duration
+
+        public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: String = "",
+                    delay: Duration = .zero) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+
+        public static let ok = Response()
+    }
+
+    /// `waitForRequests` gave up.
+    public struct Timeout: Error, CustomStringConvertible {
+        public var expected: Int
+        public var received: Int
+        public var description: String { "webhook receiver: expected \(expected) requests, got \(received) in time" }
+    }
+}

@@ -1,0 +1,182 @@
+public import AsyncHTTPClient
+import Crypto
+public import Foundation
+public import Logging
+import NIOCore
+
+/// Delivers one webhook job: a `POST` of the payload (DESIGN.md §5 webhook contract,
+/// `docs/actions.md`).
+///
+/// Headers: `Content-Type: application/json`, `User-Agent`, `Idempotency-Key` (the message key,
+/// shared by retries so receivers can deduplicate), the action's own headers, and with a secret
+/// `X-Mailtrigger-Timestamp` and `<signatureHeader>: sha256=<hex HMAC-SHA256(secret,
+/// "<timestamp>.<body>")>` (RFC 2104). The action's timeout bounds the whole exchange, body
+/// included. Redirects are not followed: a 3xx is a permanent failure, because re-sending a
+/// signed payload somewhere else is not the sender's call.
+///
+/// Classification: 2xx succeeded; 408, 429, 5xx and transport failures (refused, reset, timed
+/// out, TLS) are retryable, honouring `Retry-After` (RFC 9110 §10.2.3); everything else is
+/// permanent. Reasons name `host:port` only: URLs may carry tokens in their userinfo, path or
+/// query, and the secret is never echoed.
+public final class WebhookSender: Sendable {
+    /// The `User-Agent` sent unless the action sets its own.
+    public static let userAgent = "mailtrigger/0.1"
+    /// The header carrying the signed timestamp.
+    public static let timestampHeader = "X-Mailtrigger-Timestamp"
+    /// How much of a response body is kept for the failure reason and the log.
+    static let keptBodyBytes = 4096
+    /// How much of it goes into the reason.
+    static let reasonBodyCharacters = 200
+    /// The longest `Retry-After` honoured: a receiver asking for a day must not park a job
+    /// beyond the outbox's age limit in one step.
+    static let maxRetryAfter: Duration = .seconds(3600)
+
+    private let httpClient: HTTPClient
+    private let logger: Logger
+
+    /// `httpClient` should be made with `WebhookSender.clientConfiguration()` (no redirects, no
+    /// connect retries inside one attempt); the caller owns it and shuts it down.
+    public init(httpClient: HTTPClient, logger: Logger) {
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    /// The client configuration deliveries expect: redirects are not followed (a 3xx is
+    /// reported, not chased), and a refused connection fails the attempt at once instead of
+    /// being retried inside it until the timeout — the outbox retries with backoff.
+    public static func clientConfiguration() -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    /// POSTs `job.payload` to `action.url` and classifies the outcome. `secret` is the resolved
+    /// `action.secret`; `now` stamps the signature and anchors an HTTP-date `Retry-After`.
+    public func deliver(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date = Date()) async -> StateStore.AttemptResult {
+        let endpoint = WebhookEndpoint(url: action.url, secret: secret)
+        let started = ContinuousClock.now
+        let result: StateStore.AttemptResult
+        let status: Int?
+        do {
+            let request = try makeRequest(action, job: job, secret: secret, now: now)
+            let outcome = await exchange(request, timeout: action.timeout)
+            (result, status) = classify(outcome, endpoint: endpoint, timeout: action.timeout, now: now)
+        } catch {
+            (result, status) = (.permanent(endpoint.redact("\(error)")), nil)
+        }
+        var metadata: Logger.Metadata = [
+            "MT_ACTION": "webhook",
+            "MT_RESULT": "\(result.label)",
+            "MT_KEY": "\(job.messageKey)",
+            "MT_TARGET": "\(endpoint.display)",
+            "MT_DURATION_MS": "\((ContinuousClock.now - started).milliseconds)",
+        ]
+        if let status { metadata["MT_HTTP_STATUS"] = "\(status)" }
+        if let reason = result.reason { metadata["MT_REASON"] = "\(reason)" }
+        logger.debug("webhook delivery", metadata: metadata)
+        return result
+    }
+
+    /// Why a request could not even be built: a configuration error, so permanent.
+    struct RequestError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> HTTPClientRequest {
+        guard let url = URL(string: action.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host != nil else {
+            throw RequestError(description: "invalid webhook URL (must be http or https with a host)")
+        }
+        var request = HTTPClientRequest(url: action.url)
+        request.method = .POST
+        // The action's headers first, minus the ones mailtrigger owns: the body's type, the key
+        // receivers deduplicate on, the signature, and the framing AsyncHTTPClient computes.
+        var reserved: Set<String> = ["content-type", "idempotency-key", "content-length", "transfer-encoding", "host",
+                                     "connection", WebhookSender.timestampHeader.lowercased()]
+        reserved.insert(action.signatureHeader.lowercased())
+        for (name, value) in action.headers.sorted(by: { $0.key < $1.key }) where !reserved.contains(name.lowercased()) {
+            request.headers.add(name: name, value: value)
+        }
+        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        if !request.headers.contains(name: "User-Agent") {
+            request.headers.add(name: "User-Agent", value: WebhookSender.userAgent)
+        }
+        request.headers.replaceOrAdd(name: "Idempotency-Key", value: job.messageKey)
+        if let secret {
+            let timestamp = String(Int64(now.timeIntervalSince1970.rounded(.down)))
+            request.headers.replaceOrAdd(name: WebhookSender.timestampHeader, value: timestamp)
+            request.headers.replaceOrAdd(name: action.signatureHeader,
+                                         value: WebhookSender.signature(secret: secret, timestamp: timestamp, body: job.payload))
+        }
+        request.body = .bytes(ByteBuffer(bytes: job.payload))
+        return request
+    }
+
+    /// `sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: the timestamp is
+    /// signed with the body so a captured request cannot be replayed later with a fresh stamp.
+    public static func signature(secret: String, timestamp: String, body: Data) -> String {
+        var message = Data(timestamp.utf8)
+        message.append(UInt8(ascii: "."))
+        message.append(body)
+        let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + code.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// What one exchange produced.
+    enum Outcome: Sendable {
+        case response(status: Int, headers: [(String, String)], body: String)
+        case failed(any Error)
+        case timedOut(underlying: (any Error)?)
+    }
+
+    /// Sends the request and reads the response within `timeout`. AsyncHTTPClient's deadline
+    /// stops at the response head; a timer racing the whole exchange also bounds a receiver
+    /// that trickles its body.
+    func exchange(_ request: HTTPClientRequest, timeout: Duration) async -> Outcome {
+        let httpClient = self.httpClient
+        let logger = self.logger
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                do {
+                    let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
+                    var kept = [UInt8]()
+                    // Read to the end so the connection can be reused, keeping only a prefix.
+                    for try await chunk in response.body {
+                        let room = WebhookSender.keptBodyBytes - kept.count
+                        if room > 0 { kept.append(contentsOf: chunk.readableBytesView.prefix(room)) }
+                    }
+                    let headers = response.headers.map { ($0.name, $0.value) }
+                    return .response(status: Int(response.status.code), headers: headers,
+                                     body: String(decoding: kept, as: UTF8.self))
+                } catch {
+                    return .failed(error)
+                }
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: timeout)
+                    return .timedOut(underlying: nil)
+                } catch {
+                    return nil  // cancelled: the exchange finished first
+                }
+            }
+            var first: Outcome?
+            while let next = await group.next() {
+                guard let outcome = next else { continue }
+                if first == nil {
+                    first = outcome
+                    group.cancelAll()
+                    if case .timedOut = outcome { continue }
+                    break
+                }
+                // The exchange's own ending after the timer cancelled it: keep its cause when it
+                // says more than "cancelled" (a refused connection retried until the deadline).
+                if case let .failed(error) = outcome { first = .timedOut(underlying: error) }
+            }
+            return first ?? .timedOut(underlying: nil)
+        }
+    }
+}

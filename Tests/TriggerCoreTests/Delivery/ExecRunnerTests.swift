@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import Testing
+@testable import TriggerCore
+
+/// The exec contract (DESIGN.md §5) with real programs: small `/bin/sh` scripts and coreutils.
+@Suite("Delivery: exec runner")
+struct ExecRunnerTests {
+    func action(_ command: [String], stdin: ExecAction.Stdin = .json, timeout: Duration = .seconds(20),
+                environment: [String: String] = [:]) -> ExecAction {
+        ExecAction(command: command, stdin: stdin, timeout: timeout, environment: environment)
+    }
+
+    func runner(_ logger: Logger = Logger(label: "test"), outputLimit: Int = 16 * 1024,
+                killGrace: Duration = .seconds(5)) -> ExecRunner {
+        ExecRunner(logger: logger, outputLimit: outputLimit, killGrace: killGrace)
+    }
+
+    /// `KEY=value` lines as a dictionary (values without newlines).
+    func environment(in file: String) throws -> [String: String] {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            result[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return result
+    }
+
+    @Test func environmentIsMinimalAndCarriesTheMessage() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("env").path
+        let script = try DeliveryFixtures.script(#"/usr/bin/env > "$1""#, in: directory)
+        let hook = action([script, output], environment: [
+            "API_BASE": "https://api.example.org", "MAILTRIGGER_SUBJECT": "overridden?", "mailtrigger_flow": "x",
+        ])
+        let result = await runner().run(hook, job: DeliveryFixtures.job())
+        #expect(result == .succeeded)
+        let env = try environment(in: output)
+        #expect(env["PATH"] == "/usr/local/bin:/usr/bin:/bin")
+        #expect(env["API_BASE"] == "https://api.example.org")
+        #expect(env["MAILTRIGGER_PROFILE"] == "work")
+        #expect(env["MAILTRIGGER_MAILBOX"] == "INBOX/Sub folder")
+        #expect(env["MAILTRIGGER_UID"] == "42")
+        #expect(env["MAILTRIGGER_UIDVALIDITY"] == "7")
+        #expect(env["MAILTRIGGER_FLOW"] == "invoices")
+        #expect(env["MAILTRIGGER_IDEMPOTENCY_KEY"] == "work/INBOX/Sub folder/7/42/invoices")
+        #expect(env["MAILTRIGGER_MESSAGE_ID"] == "<m1@example.org>")
+        #expect(env["MAILTRIGGER_SUBJECT"] == "Invoice 42")
+        #expect(env["MAILTRIGGER_FROM"] == "alice@example.org")
+        #expect(env["mailtrigger_flow"] == nil)
+        // Nothing of the test runner's own environment leaks beyond the documented names.
+        let allowed: Set<String> = ["PATH", "LANG", "TZ", "HOME", "API_BASE", "PWD", "SHLVL", "_"]
+        let unexpected = env.keys.filter { !allowed.contains($0) && !$0.hasPrefix("MAILTRIGGER_") }
+        #expect(unexpected.isEmpty, "\(unexpected)")
+    }
+
+    @Test func environmentBaseAndSanitising() {
+        let job = DeliveryFixtures.job(payload: DeliveryFixtures.payload(subject: "a\0b" + String(repeating: "é", count: 3000)))
+        let env = ExecRunner.environment(
+            for: action(["/bin/true"], environment: ["K": "v\0w", "BAD=NAME": "x", "": "y"]), job: job,
+            inherited: ["LANG": "de_DE.UTF-8", "HOME": "/var/lib/mailtrigger", "AWS_SECRET_ACCESS_KEY": "leak", "PATH": "/opt/bin"])
+        #expect(env["LANG"] == "de_DE.UTF-8")
+        #expect(env["HOME"] == "/var/lib/mailtrigger")
+        #expect(env["TZ"] == nil)
+        #expect(env["AWS_SECRET_ACCESS_KEY"] == nil)
+        #expect(env["PATH"] == "/usr/local/bin:/usr/bin:/bin")
+        #expect(env["K"] == "vw")
+        #expect(env["BAD=NAME"] == nil && env[""] == nil)
+        let subject = try! #require(env["MAILTRIGGER_SUBJECT"])
+        #expect(!subject.contains("\0"))
+        #expect(subject.hasPrefix("abé"))
+        #expect(subject.utf8.count <= 4096 && subject.utf8.count >= 4095, "cut at a character boundary")
+    }
+
+    @Test func hostileSubjectIsInertData() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let marker = "/tmp/mt-hostile-\(UUID().uuidString)"
+        let second = marker + "-2"
+        // Every shell metacharacter that could run something if a shell ever saw the subject
+        // (kept harmless on purpose: it only creates marker files).
+        let subject = "$(touch \(marker)); touch \(second) `touch \(second)` | touch \(second) && touch \(second) 'x\" #"
+        let output = directory.appendingPathComponent("subject").path
+        let script = try DeliveryFixtures.script(#"printf '%s' "$MAILTRIGGER_SUBJECT" > "$1""#, in: directory)
+        let job = DeliveryFixtures.job(payload: DeliveryFixtures.payload(subject: subject))
+        #expect(await runner().run(action([script, output, subject]), job: job) == .succeeded)
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == subject)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(!FileManager.default.fileExists(atPath: second))
+    }
+
+    @Test func argumentsArePassedVerbatim() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("args").path
+        let script = try DeliveryFixtures.script(#"out="$1"; shift; printf '[%s]' "$@" > "$out""#, in: directory)
+        let arguments = ["two words", "*", "$HOME", "", "a;b"]
+        #expect(await runner().run(action([script, output] + arguments), job: DeliveryFixtures.job()) == .succeeded)
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "[two words][*][$HOME][][a;b]")
+    }
+
+    @Test func stdinJSONIsThePayload() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("stdin").path
+        let script = try DeliveryFixtures.script(#"cat > "$1""#, in: directory)
+        let job = DeliveryFixtures.job()
+        #expect(await runner().run(action([script, output], stdin: .json), job: job) == .succeeded)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == job.payload)
+    }
+
+    @Test func stdinRawIsTheDecodedMessage() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("stdin").path
+        let raw = Data("From: a@example.org\r\nSubject: =?UTF-8?B?w6k=?=\r\n\r\nbody \u{1F600}\r\n".utf8) + Data([0xFF, 0x00, 0x80])
+        let job = DeliveryFixtures.job(payload: DeliveryFixtures.payload(raw: raw))
+        let script = try DeliveryFixtures.script(#"cat > "$1""#, in: directory)
+        #expect(await runner().run(action([script, output], stdin: .raw), job: job) == .succeeded)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == raw)
+    }
+
+    @Test func stdinRawWithoutRawFieldIsPermanent() async throws {
+        let result = await runner().run(action(["/bin/cat"], stdin: .raw), job: DeliveryFixtures.job())
+        guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
+        #expect(reason.contains("no raw message"))
+    }
+
+    @Test func stdinNoneIsDevNull() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("stdin").path
+        let script = try DeliveryFixtures.script(#"cat > "$1"; readlink /proc/self/fd/0 > "$1.link""#, in: directory)
+        #expect(await runner().run(action([script, output], stdin: .none), job: DeliveryFixtures.job()) == .succeeded)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)).isEmpty)
+        #expect(try String(contentsOfFile: output + ".link", encoding: .utf8) == "/dev/null\n")
+    }
+
+    @Test func programThatIgnoresLargeStdinSucceeds() async throws {
+        let big = Data(repeating: UInt8(ascii: "x"), count: 4 * 1024 * 1024)
+        let job = DeliveryFixtures.job(payload: DeliveryFixtures.payload(raw: big))
+        let started = ContinuousClock.now
+        #expect(await runner().run(action(["/bin/true"], stdin: .raw, timeout: .seconds(20)), job: job) == .succeeded)
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func exitSeventyFiveIsRetryable() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let script = try DeliveryFixtures.script("echo 'database locked' >&2; exit 75", in: directory)
+        let result = await runner().run(action([script]), job: DeliveryFixtures.job())
+        #expect(result == .retryable("\(script): exit 75 (EX_TEMPFAIL): database locked", retryAfter: nil))
+    }
+
+    @Test func otherExitIsPermanentWithStderrExcerpt() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let long = String(repeating: "z", count: 500)
+        let script = try DeliveryFixtures.script("echo 'out is only logged'; printf 'boom: bad\\tthing\\n%s\\n' \(long) >&2; exit 3",
+                                                 in: directory)
+        let (logger, records) = RecordingLogHandler.logger()
+        let result = await runner(logger).run(action([script, "--token=ARGSECRET"]), job: DeliveryFixtures.job())
+        guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
+        #expect(reason.hasPrefix("\(script): exit 3: boom: bad thing zzz"))
+        #expect(reason.count < 200 + script.count + 20, "the excerpt is short")
+        #expect(!reason.contains("ARGSECRET"), "arguments may hold tokens")
+        let stdout = try #require(records.all.first { $0.metadata["MT_STREAM"] == "stdout" })
+        #expect(stdout.level == .info && stdout.message.contains("out is only logged"))
+        #expect(stdout.metadata["MT_ACTION"] == "exec")
+        let stderr = try #require(records.all.first { $0.metadata["MT_STREAM"] == "stderr" })
+        #expect(stderr.level == .warning && stderr.message.contains("boom"))
+    }
+
+    @Test func deathBySignalIsPermanent() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let script = try DeliveryFixtures.script("kill -SEGV $$", in: directory)
+        let result = await runner().run(action([script]), job: DeliveryFixtures.job())
+        #expect(result == .permanent("\(script): killed by signal \(SIGSEGV) (SIGSEGV)"))
+    }
+
+    @Test func timeoutTerminatesTheProcessGroup() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let pids = directory.appendingPathComponent("pids").path
+        // A child in the background and the script waiting on it: both must go.
+        let script = try DeliveryFixtures.script("sleep 60 & echo $$ $! > \(pids); wait", in: directory)
+        let started = ContinuousClock.now
+        let result = await runner().run(action([script], timeout: .seconds(1)), job: DeliveryFixtures.job())
+        let elapsed = ContinuousClock.now - started
+        guard case let .retryable(reason, retryAfter) = result else { Issue.record("\(result)"); return }
+        #expect(reason.hasPrefix("\(script): timed out after 1s"), "\(reason)")
+        #expect(retryAfter == nil)
+        #expect(elapsed < .seconds(7), "\(elapsed)")
+        let ids = try String(contentsOfFile: pids, encoding: .utf8).split(separator: " ").compactMap {
+            Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(ids.count == 2)
+        try await Task.sleep(for: .milliseconds(200))
+        for pid in ids { #expect(!DeliveryFixtures.isRunning(pid), "process \(pid) survived") }
+    }
+
+    @Test func programIgnoringSIGTERMIsKilledAfterGrace() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let pids = directory.appendingPathComponent("pids").path
+        let script = try DeliveryFixtures.script("trap '' TERM; echo $$ > \(pids); while :; do sleep 1; done", in: directory)
+        let started = ContinuousClock.now
+        let result = await runner(killGrace: .seconds(1)).run(action([script], timeout: .seconds(1)), job: DeliveryFixtures.job())
+        let elapsed = ContinuousClock.now - started
+        #expect(result == .retryable("\(script): timed out after 1s (killed by SIGKILL after 1s grace)", retryAfter: nil))
+        #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(5), "\(elapsed)")
+        let pid = try #require(Int32(try String(contentsOfFile: pids, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!DeliveryFixtures.isRunning(pid))
+    }
+
+    @Test func cancellationStopsTheProgramAndAsksForARetry() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let pids = directory.appendingPathComponent("pids").path
+        let script = try DeliveryFixtures.script("echo $$ > \(pids); sleep 60", in: directory)
+        let hook = action([script], timeout: .seconds(30))
+        let started = ContinuousClock.now
+        let run = Task { await runner(killGrace: .seconds(1)).run(hook, job: DeliveryFixtures.job()) }
+        try await Task.sleep(for: .milliseconds(500))
+        run.cancel()
+        let result = await run.value
+        #expect(result == .retryable("\(script): interrupted (mailtrigger is stopping)", retryAfter: nil))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let pid = try #require(Int32(try String(contentsOfFile: pids, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!DeliveryFixtures.isRunning(pid))
+    }
+
+    @Test func hugeOutputIsDrainedAndCapped() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let script = try DeliveryFixtures.script("head -c 10000000 /dev/zero | tr '\\0' o; head -c 10000000 /dev/zero | tr '\\0' e >&2",
+                                                 in: directory)
+        let (logger, records) = RecordingLogHandler.logger()
+        let started = ContinuousClock.now
+        let result = await runner(logger, outputLimit: 1000).run(action([script], stdin: .none), job: DeliveryFixtures.job())
+        #expect(result == .succeeded)
+        #expect(ContinuousClock.now - started < .seconds(20))
+        let stdout = try #require(records.all.first { $0.metadata["MT_STREAM"] == "stdout" })
+        #expect(stdout.message.hasPrefix("stdout: " + String(repeating: "o", count: 1000) + "… (9999000 more bytes discarded)"))
+        #expect(stdout.metadata["MT_DISCARDED_BYTES"] == "9999000")
+        let stderr = try #require(records.all.first { $0.metadata["MT_STREAM"] == "stderr" })
+        #expect(stderr.metadata["MT_DISCARDED_BYTES"] == "9999000")
+    }
+
+    @Test func missingOrUnrunnableProgramIsPermanent() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let missing = directory.appendingPathComponent("nope").path
+        #expect(await runner().run(action([missing]), job: DeliveryFixtures.job()) == .permanent("\(missing): program not found"))
+        let plain = directory.appendingPathComponent("plain.txt").path
+        try "echo hi\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        #expect(await runner().run(action([plain]), job: DeliveryFixtures.job())
+                == .permanent("\(plain): program is not executable"))
+        #expect(await runner().run(action([directory.path]), job: DeliveryFixtures.job())
+                == .permanent("\(directory.path): is a directory, not a program"))
+        #expect(await runner().run(action(["true"]), job: DeliveryFixtures.job())
+                == .permanent("true: the program must be an absolute path"))
+        #expect(await runner().run(action([]), job: DeliveryFixtures.job()) == .permanent("exec action has an empty command"))
+        // Executable bits but no valid interpreter: the kernel refuses it at exec time.
+        let broken = try DeliveryFixtures.script("", in: directory, name: "broken")
+        try "#!/nonexistent/interpreter\n".write(toFile: broken, atomically: false, encoding: .utf8)
+        let result = await runner().run(action([broken]), job: DeliveryFixtures.job())
+        guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
+        #expect(reason.hasPrefix("\(broken): cannot run"), "\(reason)")
+    }
+}
