@@ -146,6 +146,7 @@ let package = Package(
             dependencies: [
                 "TriggerCore", "IMAPTestSupport", "MailMIME", "IMAPClient", "IMAPCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -77,7 +77,7 @@ struct DaemonFlowTests {
         try await Self.waitUntil("the exec hook ran") { FileManager.default.fileExists(atPath: exec) }
         // Post-actions: the order moved to `done` and marked seen; the failure flagged.
         try await Self.waitUntil("post-actions ran") {
-            let moved = try await writer.status(done, items: [.messages]).messages == 1
+            let moved = try await writer.status(done, items: ["MESSAGES"]).messages == 1
             let flags = try await env.flags(writer, mailbox: mailbox, uid: failUID) ?? []
             return moved && flags.contains("$MailtriggerFailed")
         }

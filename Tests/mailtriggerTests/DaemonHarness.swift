@@ -38,7 +38,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Starts the daemon; stderr goes to the log file (appended across restarts).
     func start(password: String) throws {
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
@@ -92,7 +92,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Runs a CLI command against this daemon's configuration.
     func command(_ arguments: [String]) throws -> MailtriggerProcess.Result {
-        try MailtriggerProcess.run([arguments[0], "--config", configPath] + arguments.dropFirst(), environment: ["MT_TEST_IMAP_PASSWORD": DovecotEnvironment.current?.password ?? ""])
+        try MailtriggerProcess.run(arguments + ["--config", configPath], environment: ["MT_TEST_IMAP_PASSWORD": DovecotEnvironment.current?.password ?? ""])
     }
 
     deinit {

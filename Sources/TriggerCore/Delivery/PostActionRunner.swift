@@ -10,6 +10,10 @@ public actor PostActionRunner {
     let logger: Logger
     private var session: IMAPSession?
     private var selected: SelectedMailbox?
+    /// Jobs waiting for the session. An actor is re-entrant at every `await`: without this
+    /// queue two jobs would interleave their SELECT and STORE on the one connection.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     public init(connector: ProfileConnector, logger: Logger) {
         self.connector = connector
@@ -20,6 +24,17 @@ public actor PostActionRunner {
     /// it was ingested with; after a UIDVALIDITY change that UID means nothing (permanent failure).
     public func perform(_ actions: [PostAction], mailbox: String, uidValidity: UInt32, uid: UInt32) async -> StateStore.AttemptResult {
         guard !actions.isEmpty else { return .succeeded }
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+        busy = true
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return await performAlone(actions, mailbox: mailbox, uidValidity: uidValidity, uid: uid)
+    }
+
+    private func performAlone(_ actions: [PostAction], mailbox: String, uidValidity: UInt32, uid: UInt32) async -> StateStore.AttemptResult {
         do {
             let session = try await openSession()
             if selected?.name != mailbox || session.isOpen == false {

@@ -1,0 +1,45 @@
+public import ArgumentParser
+public import Logging
+import SystemdSupport
+import TriggerCore
+
+/// `mailtrigger run`: the daemon.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: watch every listening profile's mailboxes and fire their flows.",
+        discussion: """
+        Stops gracefully on SIGTERM or SIGINT (running actions get delivery.drainTimeout to finish). \
+        Exit status: 0 stopped; 78 invalid configuration (nothing started); 73 the state directory \
+        cannot be created or opened.
+        """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let configuration = try options.load(command: "run")
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mailtrigger")
+        do {
+            _ = try StateStore.open(for: configuration)
+        } catch {
+            printError("run: cannot open the state store in \(configuration.stateDirectory): \(error)")
+            throw ExitCode(73)
+        }
+        let notifier = SystemdNotifier()
+        try await Daemon(configuration: configuration, logger: logger).run {
+            _ = notifier.notify("READY=1\nSTATUS=watching")
+        }
+        _ = notifier.notify("STOPPING=1")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
