@@ -66,7 +66,9 @@ struct DaemonResilienceTests {
         let env = try DovecotEnvironment.require()
         let directory = "/tmp/mt-restart-\(UUID().uuidString.prefix(8))"
         let script = Self.root.appendingPathComponent("scripts/imap-test-server.sh").path
-        let ports = ["MT_IMAP_TLS_PORT": "15993", "MT_IMAP_PLAIN_PORT": "15143"]
+        // Ports of its own, away from the shared server's and from other runs'.
+        let base = 20000 + Int.random(in: 0..<4000) * 2
+        let ports = ["MT_IMAP_TLS_PORT": "\(base)", "MT_IMAP_PLAIN_PORT": "\(base + 1)"]
         func server(_ command: String) throws {
             let result = try MailtriggerProcess.run(program: script, [command, directory], environment: ports)
             if result.status != 0 { throw DaemonHarness.HarnessError(description: "\(command): \(result.error)") }
@@ -78,7 +80,7 @@ struct DaemonResilienceTests {
         privateEnv.caFile = caFile
         let receiver = try await WebhookReceiver.start()
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(privateEnv, user: "mt1", mailboxes: ["INBOX"],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#, port: 15993)])
+            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#, port: base)])
         try daemon.start(password: env.password)
         try await daemon.waitForLog("watching")
 
@@ -103,8 +105,10 @@ struct DaemonResilienceTests {
         let writer = try await env.signedIn("mt8")
         let mailbox = DovecotEnvironment.uniqueMailbox("recreate")
         try await writer.create(mailbox)
+        // A short refresh: the watcher finds out at its next sync.
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt8", mailboxes: [mailbox],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#)])
+            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#,
+            extra: #""refreshInterval": "2s""#)])
         try daemon.start(password: env.password)
         try await daemon.waitForLog("watching")
         try await env.append(writer, to: mailbox, subject: "before")
@@ -112,18 +116,32 @@ struct DaemonResilienceTests {
 
         try await writer.delete(mailbox)
         try await writer.create(mailbox)
-        try await env.append(writer, to: mailbox, subject: "already there after the change")
-        // The watcher notices at its next sync (the server ends the session or the refresh runs).
+        await writer.logout()
+        // Dovecot's index of a recreated mailbox can still be settling while other sessions
+        // had it open ("indexid changed"): the writer uses fresh sessions and tries twice.
+        func append(_ subject: String) async throws {
+            for attempt in 1...2 {
+                let session = try await env.signedIn("mt8")
+                defer { Task { await session.logout() } }
+                do {
+                    try await env.append(session, to: mailbox, subject: subject)
+                    return
+                } catch where attempt == 1 {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+        }
+        try await append("already there after the change")
         try await daemon.waitForLog("UIDVALIDITY changed: rebaselined", timeout: .seconds(30))
-        try await daemon.waitForLog("watching", count: 2)
-        try await env.append(writer, to: mailbox, subject: "after")
+        try await append("after")
         let requests = try await receiver.waitForRequests(count: 2)
         try await Task.sleep(for: .milliseconds(500))
         #expect(receiver.requests.map { $0.json["subject"] as? String } == ["before", "after"])
         #expect(requests.count == 2)
         #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
+        let cleaner = try await env.signedIn("mt8")
+        try? await cleaner.delete(mailbox)
+        await cleaner.logout()
         await receiver.stop()
     }
 

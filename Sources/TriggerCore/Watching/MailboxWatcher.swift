@@ -74,7 +74,7 @@ public final class MailboxWatcher: Service, Sendable {
         report(.connecting)
         let session = try await connector.open()
         do {
-            let selected = try await synchronizer.open(session)
+            var selected = try await synchronizer.open(session)
             var useIdle = false
             if profile.mode != .poll {
                 useIdle = try await session.supports(.idle)
@@ -96,10 +96,18 @@ public final class MailboxWatcher: Service, Sendable {
                     connected()
                     report(.watching)
                 }
+                let refresh: Bool
                 if useIdle {
-                    try await idle(session)
+                    refresh = try await !idle(session)
                 } else {
                     guard await ticks?.next() != nil else { throw CancellationError() }
+                    refresh = true
+                }
+                if refresh {
+                    // The safety net also re-opens the mailbox: a mailbox deleted and recreated
+                    // under an open session may keep showing the old one (Dovecot does), and
+                    // only a new SELECT reveals the new UIDVALIDITY.
+                    selected = try await synchronizer.open(session)
                 }
             }
         } catch {
@@ -124,11 +132,11 @@ public final class MailboxWatcher: Service, Sendable {
         }
     }
 
-    /// One IDLE: returns when new mail is announced or when it is time to re-issue IDLE.
-    func idle(_ session: IMAPSession) async throws {
+    /// One IDLE: returns true when new mail was announced, false when it was time to re-issue.
+    func idle(_ session: IMAPSession) async throws -> Bool {
         let idle = try await session.idle()
         let reissue = idleReissue
-        _ = try await withThrowingTaskGroup(of: Bool.self) { group in
+        let newMail = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for try await event in idle.events {
                     if Self.signalsNewMail(event) { return true }
@@ -147,6 +155,7 @@ public final class MailboxWatcher: Service, Sendable {
         }
         // DONE has the command timeout: a half-open connection fails here at the latest.
         try await idle.done()
+        return newMail
     }
 
     static func signalsNewMail(_ event: MailboxEvent) -> Bool {
