@@ -517,6 +517,11 @@ cmd_start() {
 	require_root
 	ensure_packages
 
+	# A master.pid whose process is gone or a zombie (a container's PID 1 may never reap the
+	# daemonized master) would make Dovecot refuse to start, taking that pid for a live master.
+	if [[ -e $PID_FILE ]] && ! master_pid >/dev/null; then
+		rm -f -- "$PID_FILE"
+	fi
 	if master_pid >/dev/null && load_state; then
 		if port_open "$TLS_PORT"; then
 			echo "already running (tls $HOST:$TLS_PORT, plain $HOST:$PLAIN_PORT, dir $DIR)"
