@@ -55,6 +55,7 @@ struct DaemonResilienceTests {
         #expect(keys.count == total, "1,000 distinct idempotency keys")
         #expect(uids == Set(1...UInt32(total)), "every UID, none missing")
         #expect(beforeCrash < total, "the crash really happened mid-burst")
+        print("kill -9 burst: \(beforeCrash) of \(total) delivered before the crash, \(keys.count) distinct keys after the restart")
         #expect(try await daemon.stop() == 0)
         try? await writer.delete(mailbox)
         await writer.logout()
