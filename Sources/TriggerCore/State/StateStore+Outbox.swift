@@ -162,3 +162,21 @@ extension StateStore {
         }
     }
 }
+
+extension StateStore {
+    /// Deletes what is no longer needed: succeeded jobs older than `succeededJobs` (their
+    /// payloads hold mail) and Message-IDs older than `messageIDs` (the `reprocess` window).
+    /// Dead letters stay until replayed or dropped. Returns the number of rows deleted.
+    @discardableResult
+    public func prune(succeededJobs: TimeInterval = 7 * 86_400, messageIDs: TimeInterval = 30 * 86_400,
+                      now: Date = Date()) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE status = 'succeeded' AND created_at < ?",
+                           arguments: [now.timeIntervalSince1970 - succeededJobs])
+            var deleted = db.changesCount
+            try db.execute(sql: "DELETE FROM seen_message_ids WHERE seen_at < ?", arguments: [now.timeIntervalSince1970 - messageIDs])
+            deleted += db.changesCount
+            return deleted
+        }
+    }
+}

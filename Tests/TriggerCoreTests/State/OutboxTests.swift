@@ -90,4 +90,29 @@ struct OutboxTests {
         #expect(try store.deadJobs().isEmpty)
         #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["pending": 1])
     }
+
+    @Test func theLastFinalActionQueuesThePostActionsOfItsOutcomeAtomically() throws {
+        let store = try storeWithJobs(2)
+        let due = try store.dueJobs(limit: 10)
+        let post: (Bool) -> Data? = { succeeded in PostAction.encode([.markSeen], outcome: succeeded ? .success : .failure) }
+        try store.record(.succeeded, for: due[0].id, policy: policy, postActions: post)
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").count == 2, "no post job while an action is pending")
+        try store.record(.permanent("HTTP 404"), for: due[1].id, policy: policy, postActions: post)
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").last == "p/INBOX/1/1/f#failure")
+        // Replayed to success, the dead letter's flow gets its success post-actions too.
+        try store.retryDead()
+        let replayed = try #require(try store.dueJobs(limit: 10).first { $0.kind == .action })
+        try store.record(.succeeded, for: replayed.id, policy: policy, postActions: post)
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").suffix(2) == ["p/INBOX/1/1/f#failure", "p/INBOX/1/1/f#success"])
+    }
+
+    @Test func pruneDropsOldSucceededJobsAndKeepsDeadLetters() throws {
+        let store = try storeWithJobs(3)
+        let due = try store.dueJobs(limit: 10)
+        try store.record(.succeeded, for: due[0].id, policy: policy)
+        try store.record(.permanent("no"), for: due[1].id, policy: policy)
+        #expect(try store.prune(now: Date()) == 0, "nothing is old yet")
+        #expect(try store.prune(now: Date().addingTimeInterval(8 * 86_400)) == 1)
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["dead": 1, "pending": 1])
+    }
 }
