@@ -86,13 +86,14 @@ echo "== mailtrigger check"
 
 echo
 echo "== starting the webhook receiver on 127.0.0.1:$receiver_port"
-"$bin/WebhookReceiverTool" --port "$receiver_port" | sed -u 's/^/  receiver │ /' &
+"$bin/WebhookReceiverTool" --port "$receiver_port" > >(sed -u 's/^/  receiver │ /') &
 pids+=($!)
 sleep 0.5
 
 echo "== starting mailtrigger run (its log is $dir/daemon.log)"
-"$bin/mailtrigger" run --config "$dir/demo-config.json" 2> "$dir/daemon.log" | sed -u 's/^/  hook     │ /' &
-pids+=($!)
+"$bin/mailtrigger" run --config "$dir/demo-config.json" > "$dir/daemon.log" 2>&1 &
+daemon=$!
+pids+=($daemon)
 for _ in $(seq 1 100); do grep -q "watching" "$dir/daemon.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "watching" "$dir/daemon.log" || { echo "the daemon did not start:"; cat "$dir/daemon.log"; exit 1; }
 echo "   watching INBOX of $user in IDLE"
@@ -105,6 +106,9 @@ deliver "Your invoice for November" "billing@supplier.example"
 deliver "Lunch on Friday?" "colleague@example.org"
 echo "   (the orders go to the webhook, the invoice to the exec hook, the lunch mail fires nothing)"
 sleep 3
+echo
+echo "== what the exec hook printed (mailtrigger captures a hook's output into its log)"
+grep -o 'stdout: exec hook:.*' "$dir/daemon.log" | sed 's/^stdout: /  hook     │ /' || echo "   (nothing: the hook did not run)"
 
 echo
 echo "== mailtrigger status"
@@ -115,7 +119,8 @@ echo "== the server after the post-actions: orders moved to Archive and marked s
 
 echo
 echo "== stopping (SIGTERM: running actions finish, then exit 0)"
-kill -TERM "$(pgrep -f "mailtrigger run --config $dir/demo-config.json" | head -1)"
-for _ in $(seq 1 100); do pgrep -f "mailtrigger run --config $dir/demo-config.json" >/dev/null || break; sleep 0.1; done
-echo "   daemon log (last lines):"
-tail -n 12 "$dir/daemon.log" | sed 's/^/  log      │ /'
+kill -TERM "$daemon"
+status=0
+wait "$daemon" || status=$?
+echo "   mailtrigger exited with status $status; the last lines of its log:"
+tail -n 8 "$dir/daemon.log" | cut -c1-160 | sed 's/^/  log      │ /'
