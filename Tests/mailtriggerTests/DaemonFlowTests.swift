@@ -58,10 +58,11 @@ struct DaemonFlowTests {
               "actions": [{"type": "webhook", "url": "\(receiver.url(path: "/fail"))"}], "onFailure": [{"addFlags": ["$MailtriggerFailed"]}]},
              {"name": "flaky", "match": {"subject": {"prefix": "flaky"}}, "actions": [{"type": "webhook", "url": "\(receiver.url(path: "/flaky"))"}]}]
             """
-        let harness = try DaemonHarness(profiles: [])
-        let hook = try Self.execHook(in: harness.directory)
+        let hookDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-hook-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: hookDirectory, withIntermediateDirectories: true)
+        let hook = try Self.execHook(in: hookDirectory)
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt5", mailboxes: [mailbox],
-            flows: flows.replacingOccurrences(of: "HOOK", with: hook).replacingOccurrences(of: "DIR", with: harness.directory))])
+            flows: flows.replacingOccurrences(of: "HOOK", with: hook).replacingOccurrences(of: "DIR", with: hookDirectory))])
         try daemon.start(password: env.password)
         try await daemon.waitForLog("watching")
 
@@ -73,7 +74,7 @@ struct DaemonFlowTests {
 
         // Webhooks: one per matching message, the flaky one retried once after a 503.
         try await Self.waitUntil("every webhook arrived") { receiver.requests.count >= 4 }
-        let exec = harness.directory + "/exec-\(invoiceUID).txt"
+        let exec = hookDirectory + "/exec-\(invoiceUID).txt"
         try await Self.waitUntil("the exec hook ran") { FileManager.default.fileExists(atPath: exec) }
         // Post-actions: the order moved to `done` and marked seen; the failure flagged.
         try await Self.waitUntil("post-actions ran") {
@@ -121,6 +122,17 @@ struct DaemonFlowTests {
         #expect(!daemon.log.contains("s3cret-signing-key"), "secrets never reach the log")
         #expect(!daemon.log.contains(env.password))
         #expect(try daemon.command(["status"]).output.contains("daemon: not running"))
+
+        // dry-run: read-only evaluation of what is left in the mailbox.
+        let dryRun = try daemon.command(["dry-run", "--profile", "test", "--mailbox", mailbox, "--last", "10"])
+        #expect(dryRun.status == 0, "\(dryRun.error)")
+        #expect(dryRun.output.contains("\"lunch?\"  → no flow fires"))
+        #expect(dryRun.output.contains("\"fail now\"  → fires: failing"))
+        #expect(try await env.flags(writer, mailbox: mailbox, uid: failUID + 1)?.contains(.seen) == false,
+                "dry-run fetched with BODY.PEEK: nothing became seen")
+        let probe = try daemon.command(["test-connection", "--profile", "test"])
+        #expect(probe.status == 0, "\(probe.error)")
+        #expect(probe.output.contains(mailbox))
         try? await writer.delete(mailbox)
         try? await writer.delete(done)
         await writer.logout()
