@@ -36,10 +36,8 @@ struct Outbox: ParsableCommand {
         }
     }
 
-    struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Queue dead letters again with fresh attempts (the running daemon picks them up).")
-        @OptionGroup var options: ConfigOption
+    /// Which dead letters `retry` and `drop` act on.
+    struct Selection: ParsableArguments {
         @Argument(help: "The job id (from `outbox list`).") var id: Int64?
         @Flag(help: "Every dead letter.") var all = false
 
@@ -47,27 +45,32 @@ struct Outbox: ParsableCommand {
             guard (id != nil) != all else { throw ValidationError("give a job id or --all") }
         }
 
-        func run() throws {
-            let count = try Outbox.store(options, command: "outbox retry").retryDead(id: id)
-            printOutput("\(count) job(s) queued again")
+        /// Runs `change` on the store and reports the count; exit 1 when the id named nothing.
+        func apply(_ options: ConfigOption, command: String, done: String, _ change: (StateStore, Int64?) throws -> Int) throws {
+            let count = try change(Outbox.store(options, command: command), id)
+            printOutput("\(count) job(s) \(done)")
             if count == 0, id != nil { throw ExitCode(1) }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue dead letters again with fresh attempts (the running daemon picks them up).")
+        @OptionGroup var options: ConfigOption
+        @OptionGroup var selection: Selection
+
+        func run() throws {
+            try selection.apply(options, command: "outbox retry", done: "queued again") { try $0.retryDead(id: $1) }
         }
     }
 
     struct Drop: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete dead letters for good.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The job id (from `outbox list`).") var id: Int64?
-        @Flag(help: "Every dead letter.") var all = false
-
-        func validate() throws {
-            guard (id != nil) != all else { throw ValidationError("give a job id or --all") }
-        }
+        @OptionGroup var selection: Selection
 
         func run() throws {
-            let count = try Outbox.store(options, command: "outbox drop").dropDead(id: id)
-            printOutput("\(count) job(s) dropped")
-            if count == 0, id != nil { throw ExitCode(1) }
+            try selection.apply(options, command: "outbox drop", done: "dropped") { try $0.dropDead(id: $1) }
         }
     }
 }
