@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# mailtrigger daemon benchmark, on demand (not part of scripts/test.sh). Described in
+# docs/benchmarks.md. Builds mailtrigger and WebhookReceiverTool in release (.build-bench),
+# starts a private Dovecot on loopback (scripts/imap-test-server.sh, ports 16993/16143) and
+# measures, printing each figure next to its target:
+#   latency  IDLE mode, APPEND done -> webhook received, BENCH_LATENCY_COUNT messages one at a
+#            time; the server's floor (a bare IDLE client's `* n EXISTS`) is measured on the
+#            same appends. Target: added delay over the floor p50 <= 20 ms, p99 <= 100 ms.
+#   burst    BENCH_BURST_COUNT messages already in a mailbox, startFrom "all": time until the
+#            receiver has every idempotency key. Target >= 1000 messages/s, and >= 60 % of
+#            mbsync's rate downloading the same mailbox from the same server.
+#   idle     CPU % and max RSS over BENCH_IDLE_SECONDS with 1 and BENCH_IDLE_MAILBOXES watched
+#            mailboxes (IDLE) and no new mail. Target at 100: CPU <= 1 %, RSS <= 40 MB.
+# Prints a summary table and exits 1 if a target was missed (2 on a setup error).
+#
+# Environment:
+#   BENCH_LATENCY_COUNT (200)  BENCH_BURST_COUNT (10000)  BENCH_IDLE_SECONDS (60)
+#   BENCH_IDLE_MAILBOXES (100) BENCH_SKIP (e.g. "burst,idle"; phases: latency burst idle)
+#   BENCH_DIR (/tmp/mt-bench: the Dovecot instance)  BENCH_TLS_PORT (16993)
+#   BENCH_PLAIN_PORT (16143)  BENCH_WEBHOOK_PORT (16880)  BENCH_CONCURRENCY (16)
+#   BENCH_WORK (a new /tmp/mt-bench-run.XXXXXX: configs, logs, per-message CSV, results)
+# Needs root (the private Dovecot) and installs isync (mbsync) with apt-get if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH="/opt/swift/usr/bin:$PATH"
+
+latency_count=${BENCH_LATENCY_COUNT:-200}
+burst_count=${BENCH_BURST_COUNT:-10000}
+idle_seconds=${BENCH_IDLE_SECONDS:-60}
+idle_mailboxes=${BENCH_IDLE_MAILBOXES:-100}
+skip=${BENCH_SKIP:-}
+server_dir=${BENCH_DIR:-/tmp/mt-bench}
+tls_port=${BENCH_TLS_PORT:-16993}
+plain_port=${BENCH_PLAIN_PORT:-16143}
+webhook_port=${BENCH_WEBHOOK_PORT:-16880}
+concurrency=${BENCH_CONCURRENCY:-16}
+work=${BENCH_WORK:-$(mktemp -d /tmp/mt-bench-run.XXXXXX)}
+mkdir -p "$work/results"
+results=$work/results
+bench=$root/scripts/bench
+server=$root/scripts/imap-test-server.sh
+python=${PYTHON:-python3}
+# One user per phase, so that their inotify instances (counted per uid) and sessions stay apart.
+latency_user=mt7 burst_user=mt8 idle_user=mt6
+
+log() { printf '[bench-daemon] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+now_ms() { date +%s%3N; }
+skipped() { [[ ",${skip// /,}," == *",$1,"* ]]; }
+
+for n in "$latency_count" "$burst_count" "$idle_seconds" "$idle_mailboxes" "$concurrency"; do
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_* counts must be positive integers (got '$n')"
+done
+(($(id -u) == 0)) || die "must run as root (the private Dovecot switches to per-user uids)"
+
+# ------------------------------------------------------------------ clean-up ---
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    "$server" stop "$server_dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() { # remove $1 from pids
+    local keep=() p
+    for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# stop_pid PID [SECONDS]: SIGTERM, wait, SIGKILL.
+stop_pid() {
+    local pid=$1 limit=${2:-20} i
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < limit * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid did not stop within ${limit}s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+}
+
+# ------------------------------------------------------------------- set-up ---
+log "work directory: $work"
+log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+log "building mailtrigger and WebhookReceiverTool (release, .build-bench; a cold build takes 10+ min)"
+for product in mailtrigger WebhookReceiverTool; do
+    if ! swift build -c release --scratch-path "$root/.build-bench" --product "$product" >"$work/build-$product.log" 2>&1; then
+        tail -40 "$work/build-$product.log" >&2
+        die "building $product failed (log: $work/build-$product.log)"
+    fi
+done
+bin=$(swift build -c release --scratch-path "$root/.build-bench" --show-bin-path)
+mailtrigger=$bin/mailtrigger
+receiver_bin=$bin/WebhookReceiverTool
+
+if ! skipped burst && ! command -v mbsync >/dev/null; then
+    log "installing isync (mbsync)"
+    DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=300 install isync </dev/null >&2 ||
+        { apt-get update </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get -y install isync </dev/null >&2; } ||
+        die "cannot install isync"
+fi
+
+log "starting a private Dovecot in $server_dir (tls $tls_port, plain $plain_port)"
+"$server" stop "$server_dir" >/dev/null 2>&1 || true
+MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port "$server" start "$server_dir" >&2
+eval "$("$server" env "$server_dir")"
+keepalive=$(sed -n 's/^ *imap_idle_notify_interval = //p' "$server_dir/dovecot.conf")
+log "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), imap_idle_notify_interval = $keepalive"
+password_file=$work/imap-password
+printf '%s\n' "$MT_IMAP_PASSWORD" >"$password_file"
+chmod 600 "$password_file"
+uid_of() { sed -n "s/^$1:[^:]*:\\([0-9]*\\):.*/\\1/p" "$server_dir/users"; }
+maildir_of() { printf '%s/mail/%s/Maildir' "$server_dir" "$1"; }
+imap_args=(--port "$MT_IMAP_TLS_PORT" --ca "$MT_IMAP_CA_FILE" --password-file "$password_file")
+
+phases=()
+for phase in latency burst idle; do skipped "$phase" || phases+=("\"$phase\""); done
+(IFS=,; echo "[${phases[*]}]") >"$results/phases.json"
+
+# ------------------------------------------------------------------ helpers ---
+# start_receiver NAME: WebhookReceiverTool on $webhook_port, keys and count files in $work/NAME.
+receiver_pid=''
+start_receiver() {
+    local name=$1 i
+    mkdir -p "$work/$name"
+    "$receiver_bin" --port "$webhook_port" --quiet --count-file "$work/$name/count" \
+        --log-keys "$work/$name/keys.log" >"$work/$name/receiver.out" 2>&1 &
+    receiver_pid=$!
+    pids+=("$receiver_pid")
+    for ((i = 0; i < 100; i++)); do
+        grep -q "listening" "$work/$name/receiver.out" 2>/dev/null && [[ -e $work/$name/count ]] && return 0
+        kill -0 "$receiver_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$work/$name/receiver.out" >&2
+    die "the webhook receiver did not start"
+}
+
+# write_config NAME USER START_FROM MAILBOX...: $work/NAME/config.json, state in $work/NAME/state.
+write_config() {
+    local name=$1 user=$2 start_from=$3
+    shift 3
+    local boxes='' m
+    for m in "$@"; do boxes+="${boxes:+, }\"$m\""; done
+    mkdir -p "$work/$name"
+    rm -rf "$work/$name/state"
+    cat >"$work/$name/config.json" <<JSON
+{
+  "stateDirectory": "$work/$name/state",
+  "delivery": { "concurrency": $concurrency },
+  "profiles": [{
+    "name": "bench",
+    "server": { "host": "$MT_IMAP_HOST", "port": $MT_IMAP_TLS_PORT, "security": "tls", "tls": { "caFile": "$MT_IMAP_CA_FILE" } },
+    "auth": { "method": "password", "username": "$user", "password": { "file": "$password_file" } },
+    "mailboxes": [$boxes],
+    "mode": "auto",
+    "startFrom": "$start_from",
+    "flows": [{ "name": "all", "actions": [{ "type": "webhook", "url": "http://127.0.0.1:$webhook_port/hook" }] }]
+  }]
+}
+JSON
+    "$mailtrigger" check --config "$work/$name/config.json" >/dev/null || die "invalid benchmark config $work/$name/config.json"
+}
+
+# start_daemon NAME: mailtrigger run, stderr to $work/NAME/daemon.log; sets daemon_pid.
+daemon_pid=''
+start_daemon() {
+    local name=$1
+    "$mailtrigger" run --config "$work/$name/config.json" --log-level warning 2>"$work/$name/daemon.log" >&2 &
+    daemon_pid=$!
+    pids+=("$daemon_pid")
+}
+
+# watching NAME: how many mailboxes `mailtrigger status --json` shows as watching.
+watching() {
+    "$mailtrigger" status --config "$work/$1/config.json" --json 2>/dev/null |
+        "$python" -c 'import json,sys; print(sum(m["state"] == "watching" for m in json.load(sys.stdin)["mailboxes"]))' 2>/dev/null ||
+        echo 0
+}
+
+# wait_watching NAME UID COUNT SECONDS: until the server shows COUNT sessions of UID in IDLE
+# (Dovecot's process titles), then until `status` shows COUNT mailboxes watching. `status` is
+# not called earlier: on a state directory that does not exist yet, `status` and `run` both
+# create and migrate the database, and `run` can then fail ("table ... already exists").
+wait_watching() {
+    local name=$1 uid=$2 want=$3 limit=$4 deadline have=0 sessions=0
+    deadline=$(($(now_ms) + limit * 1000))
+    while (($(now_ms) < deadline)); do
+        kill -0 "$daemon_pid" 2>/dev/null || { tail -20 "$work/$name/daemon.log" >&2; die "the daemon exited"; }
+        sessions=$(idle_sessions "$uid")
+        if ((sessions >= want)); then
+            have=$(watching "$name")
+            ((have >= want)) && return 0
+        fi
+        sleep 0.2
+    done
+    tail -20 "$work/$name/daemon.log" >&2
+    die "after ${limit}s: $sessions of $want sessions in IDLE, $have of $want mailboxes watching"
+}
+
+# idle_sessions UID: Dovecot imap processes of that uid whose title says IDLE (verbose_proctitle).
+idle_sessions() { pgrep -c -u "$1" -f 'imap \[.* IDLE\]' || true; }
+
+cpu_ticks() { # utime+stime of a pid (all threads)
+    awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+machine_busy() { # "busy idle" jiffies of all CPUs
+    awk '/^cpu / { print $2+$3+$4+$7+$8, $5+$6 }' /proc/stat
+}
+
+daemon_warnings() { # NAME: the daemon's warning/error lines, if any
+    local file=$work/$1/daemon.log
+    if [[ -s $file ]]; then
+        log "daemon log of the $1 phase ($(wc -l <"$file") lines; first 5):"
+        head -5 "$file" | sed 's/^/    /' >&2
+    fi
+}
+
+# ----------------------------------------------------------------- latency ---
+run_latency() {
+    log "=== latency: $latency_count messages one at a time, IDLE, user $latency_user, mailbox Latency"
+    "$server" reset-user "$server_dir" "$latency_user" >/dev/null
+    "$python" "$bench/fill_maildir.py" "$(maildir_of "$latency_user")" --uid "$(uid_of "$latency_user")" --mailbox Latency --count 0 >/dev/null
+    start_receiver latency
+    write_config latency "$latency_user" new Latency
+    start_daemon latency
+    wait_watching latency "$(uid_of "$latency_user")" 1 60
+    local floor_pid i
+    rm -f "$work/latency/floor.log" "$work/latency/floor.ready"
+    "$python" "$bench/idle_floor.py" "${imap_args[@]}" --user "$latency_user" --mailbox Latency \
+        --out "$work/latency/floor.log" --ready "$work/latency/floor.ready" \
+        --max-seconds $((latency_count * 20 + 120)) 2>"$work/latency/floor.err" &
+    floor_pid=$!
+    pids+=("$floor_pid")
+    for ((i = 0; i < 150; i++)); do [[ -e $work/latency/floor.ready ]] && break; sleep 0.1; done
+    [[ -e $work/latency/floor.ready ]] || { cat "$work/latency/floor.err" >&2; die "the floor client did not reach IDLE"; }
+    # Both sessions in IDLE before the first append.
+    for ((i = 0; i < 100; i++)); do (($(idle_sessions "$(uid_of "$latency_user")") >= 2)) && break; sleep 0.1; done
+    log "IDLE sessions of $latency_user: $(idle_sessions "$(uid_of "$latency_user")") (mailtrigger + floor client)"
+    local busy0 busy1
+    busy0=$(machine_busy)
+    timeout $((latency_count * 16 + 120)) "$python" "$bench/append_latency.py" "${imap_args[@]}" --user "$latency_user" \
+        --mailbox Latency --count "$latency_count" --keys "$work/latency/keys.log" --floor "$work/latency/floor.log" \
+        --csv "$work/latency/latency.csv" --json "$results/latency.json" >/dev/null ||
+        log "append_latency.py failed (exit $?)"
+    busy1=$(machine_busy)
+    log "machine CPU busy during the latency phase: $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
+    stop_pid "$floor_pid" 10
+    stop_pid "$daemon_pid" 40
+    stop_pid "$receiver_pid" 10
+    daemon_warnings latency
+}
+
+# ------------------------------------------------------------------- burst ---
+run_burst() {
+    local uid maildir
+    uid=$(uid_of "$burst_user")
+    maildir=$(maildir_of "$burst_user")
+    log "=== burst: $burst_count messages in $burst_user/Burst, startFrom all, delivery.concurrency $concurrency"
+    "$server" reset-user "$server_dir" "$burst_user" >/dev/null
+    "$python" "$bench/fill_maildir.py" "$maildir" --uid "$uid" --mailbox Burst --count "$burst_count" >&2
+    log "warm-up (Dovecot indexes the mailbox; neither timed client pays for it): $(
+        timeout 600 "$python" "$bench/warm_mailbox.py" "${imap_args[@]}" --user "$burst_user" --mailbox Burst)"
+
+    # 1. mailtrigger (first).
+    start_receiver burst
+    write_config burst "$burst_user" all Burst
+    local t0 t1 deadline have=0 busy0 busy1 d_ticks r_ticks0 r_ticks1 hz
+    hz=$(getconf CLK_TCK)
+    busy0=$(machine_busy)
+    r_ticks0=$(cpu_ticks "$receiver_pid")
+    t0=$(now_ms)
+    start_daemon burst
+    deadline=$((t0 + (burst_count / 50 + 120) * 1000))
+    while (($(now_ms) < deadline)); do
+        have=$(cat "$work/burst/count" 2>/dev/null || echo 0)
+        ((have >= burst_count)) && break
+        kill -0 "$daemon_pid" 2>/dev/null || { log "the daemon exited"; break; }
+        sleep 0.2
+    done
+    busy1=$(machine_busy)
+    d_ticks=$(cpu_ticks "$daemon_pid")
+    r_ticks1=$(cpu_ticks "$receiver_pid")
+    local imap_ticks
+    imap_ticks=$(for p in $(pgrep -u "$uid" imap || true); do cpu_ticks "$p"; done | awk '{ s += $1 } END { print s + 0 }')
+    local rss_kb
+    rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$daemon_pid/status" 2>/dev/null || echo 0)
+    stop_pid "$daemon_pid" 40
+    stop_pid "$receiver_pid" 10
+    daemon_warnings burst
+    # The end is the last receipt's own timestamp (the count file is only rewritten each second).
+    t1=$(awk '{ if ($1 > m) m = $1 } END { printf "%.0f", m }' "$work/burst/keys.log")
+    local first
+    first=$(awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.0f", m }' "$work/burst/keys.log")
+    have=$(awk '{ print $2 }' "$work/burst/keys.log" | sort -u | wc -l)
+    log "mailtrigger: $have/$burst_count distinct keys; start -> first webhook $((first - t0)) ms, start -> last $((t1 - t0)) ms"
+    log "CPU during the mailtrigger burst: daemon $(awk -v t="$d_ticks" -v h="$hz" 'BEGIN { printf "%.2f", t / h }') s, receiver $(awk -v a="$r_ticks0" -v b="$r_ticks1" -v h="$hz" 'BEGIN { printf "%.2f", (b - a) / h }') s, Dovecot imap $(awk -v t="$imap_ticks" -v h="$hz" 'BEGIN { printf "%.2f", t / h }') s; daemon peak RSS $((rss_kb / 1024)) MB; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
+
+    # 2. mbsync (second), same mailbox, same server, into a fresh Maildir.
+    local near=$work/burst/mbsync-maildir rc=$work/burst/mbsyncrc m0 m1 got mb_status=0
+    rm -rf "$near" && mkdir -p "$near"
+    cat >"$rc" <<RC
+# Written by scripts/bench-daemon.sh: pull one mailbox, no fsync (mailtrigger's SQLite WAL with
+# synchronous=NORMAL does not fsync each commit either).
+FSync no
+
+IMAPAccount bench
+Host $MT_IMAP_HOST
+Port $MT_IMAP_TLS_PORT
+User $burst_user
+PassCmd "cat $password_file"
+SSLType IMAPS
+CertificateFile $MT_IMAP_CA_FILE
+
+IMAPStore bench-far
+Account bench
+
+MaildirStore bench-near
+Path $near/
+Inbox $near/INBOX
+SubFolders Verbatim
+
+Channel bench
+Far :bench-far:
+Near :bench-near:
+Patterns Burst
+Sync Pull
+Create Near
+Expunge None
+SyncState *
+RC
+    busy0=$(machine_busy)
+    m0=$(now_ms)
+    timeout $((burst_count / 20 + 120)) mbsync -c "$rc" -q bench >"$work/burst/mbsync.log" 2>&1 || mb_status=$?
+    m1=$(now_ms)
+    busy1=$(machine_busy)
+    got=$(find "$near/Burst/cur" "$near/Burst/new" -type f 2>/dev/null | wc -l)
+    ((mb_status == 0)) || { log "mbsync failed (exit $mb_status):"; tail -5 "$work/burst/mbsync.log" >&2; }
+    log "mbsync: $got/$burst_count messages in $((m1 - m0)) ms; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
+
+    "$python" - "$results/burst.json" <<PY
+import json, sys
+count, have, t0, t1, first = $burst_count, $have, $t0, $t1, $first
+m0, m1, got, mb_status = $m0, $m1, $got, $mb_status
+result = {"count": count, "received": have, "concurrency": $concurrency,
+          "mailtrigger_seconds": (t1 - t0) / 1000, "first_webhook_ms": first - t0,
+          "mailtrigger_rate": count / ((t1 - t0) / 1000) if have >= count and t1 > t0 else None,
+          "daemon_cpu_seconds": $d_ticks / $hz, "receiver_cpu_seconds": ($r_ticks1 - $r_ticks0) / $hz,
+          "dovecot_imap_cpu_seconds": $imap_ticks / $hz, "daemon_peak_rss_mb": $rss_kb / 1024,
+          "mbsync_seconds": (m1 - m0) / 1000, "mbsync_messages": got,
+          "mbsync_rate": count / ((m1 - m0) / 1000) if mb_status == 0 and got >= count else None}
+json.dump(result, open(sys.argv[1], "w"), indent=1)
+PY
+}
+
+# -------------------------------------------------------------------- idle ---
+run_idle() {
+    local uid maildir k
+    uid=$(uid_of "$idle_user")
+    maildir=$(maildir_of "$idle_user")
+    "$server" reset-user "$server_dir" "$idle_user" >/dev/null
+    "$python" "$bench/fill_maildir.py" "$maildir" --uid "$uid" --create-mailboxes Idle --number "$idle_mailboxes" >/dev/null
+    for k in 1 "$idle_mailboxes"; do
+        log "=== idle: $k mailbox(es) of $idle_user in IDLE, no new mail, ${idle_seconds}s"
+        local boxes=() j
+        for ((j = 1; j <= k; j++)); do boxes+=("$(printf 'Idle%03d' "$j")"); done
+        write_config "idle-$k" "$idle_user" new "${boxes[@]}"
+        start_daemon "idle-$k"
+        wait_watching "idle-$k" "$uid" "$k" $((60 + k))
+        # Let the start-up settle (TLS handshakes, first syncs, every session in IDLE).
+        sleep 3
+        log "Dovecot IDLE sessions of $idle_user: $(idle_sessions "$uid"); sampling the daemon (pid $daemon_pid) for ${idle_seconds}s"
+        "$python" "$bench/proc_sample.py" "$daemon_pid" "$idle_seconds" --json "$work/idle-$k/sample.json" >/dev/null
+        "$python" - "$work/idle-$k/sample.json" "$results/idle-$k.json" "$k" "$(idle_sessions "$uid")" <<'PY'
+import json, sys
+sample = json.load(open(sys.argv[1]))
+sample["mailboxes"] = int(sys.argv[3])
+sample["idle_sessions_after"] = int(sys.argv[4])
+json.dump(sample, open(sys.argv[2], "w"), indent=1)
+PY
+        log "idle $k: $(tr -d "\n " <"$results/idle-$k.json")"
+        stop_pid "$daemon_pid" 40
+        daemon_warnings "idle-$k"
+    done
+}
+
+skipped latency || run_latency
+skipped burst || run_burst
+skipped idle || run_idle
+
+if grep -q "Inotify instance limit" "$server_dir/log/dovecot.log" 2>/dev/null; then
+    log "note: Dovecot hit the per-uid inotify instance limit during the run (fell back to 1 s polling):"
+    grep "Inotify instance limit" "$server_dir/log/dovecot.log" | tail -3 >&2
+fi
+log "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); files in $work"
+echo
+echo "mailtrigger daemon benchmark ($(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); IDLE keepalive $keepalive)"
+"$python" "$bench/summary.py" "$results"
