@@ -23,7 +23,7 @@ extension IMAPSession {
             throw IMAPClientError(.insecureNotAllowed,
                                   "security 'none' sends credentials in clear; it must be allowed explicitly")
         }
-        let sslContext = configuration.security == .none ? nil : try makeSSLContext(configuration.tls)
+        let sslContext = configuration.security == .none ? nil : try Self.sslContext(configuration.tls)
         let hostname = sniHostname(configuration.host)
         // The handler and its greeting are captured as the pipeline is built: a TLS failure
         // can tear the pipeline down before anyone could look the handler up afterwards.
@@ -138,6 +138,21 @@ extension IMAPSession {
     static func sniHostname(_ host: String) -> String? {
         let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
         return isIPv4 || host.contains(":") ? nil : host
+    }
+
+    /// One TLS context per distinct set of options, shared by every session that uses it: a
+    /// context holds the parsed system trust store (about 1 MB), and a daemon watching 100
+    /// mailboxes would otherwise hold 100 copies. Contexts are immutable and thread-safe.
+    private static let sslContexts = NIOLockedValueBox<[IMAPClientConfiguration.TLSOptions: NIOSSLContext]>([:])
+
+    static func sslContext(_ options: IMAPClientConfiguration.TLSOptions) throws -> NIOSSLContext {
+        if let cached = sslContexts.withLockedValue({ $0[options] }) { return cached }
+        let context = try makeSSLContext(options)
+        return sslContexts.withLockedValue { cache in
+            if let raced = cache[options] { return raced }
+            cache[options] = context
+            return context
+        }
     }
 
     static func makeSSLContext(_ options: IMAPClientConfiguration.TLSOptions) throws -> NIOSSLContext {

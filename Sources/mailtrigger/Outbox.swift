@@ -11,6 +11,10 @@ struct Outbox: ParsableCommand {
 
     static func store(_ options: ConfigOption, command: String) throws -> StateStore {
         let configuration = try options.load(command: command, checkEnvironment: false)
+        guard FileManager.default.fileExists(atPath: StateStore.path(for: configuration)) else {
+            printError("\(command): no state yet in \(configuration.stateDirectory): the daemon has not run with this configuration")
+            throw ExitCode(73)
+        }
         do {
             return try StateStore(path: StateStore.path(for: configuration))
         } catch {

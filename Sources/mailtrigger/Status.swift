@@ -16,6 +16,10 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let configuration = try options.load(command: "status", checkEnvironment: false)
+        guard FileManager.default.fileExists(atPath: StateStore.path(for: configuration)) else {
+            printOutput("no state yet in \(configuration.stateDirectory): the daemon has not run with this configuration")
+            return
+        }
         let report: StatusReport
         do {
             report = try StatusReport(configuration: configuration, store: StateStore(path: StateStore.path(for: configuration)))

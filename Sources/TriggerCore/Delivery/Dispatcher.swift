@@ -32,6 +32,9 @@ public final class Dispatcher: Service, Sendable {
 
     struct State {
         var inFlight: Set<Int64> = []
+        /// Due jobs read ahead, so a burst costs one outbox query per batch, not one per job.
+        /// Only the dispatcher starts pending jobs, so a queued job cannot be taken by anyone else.
+        var queue: [StateStore.Job] = []
         var stopping = false
     }
 
@@ -87,22 +90,35 @@ public final class Dispatcher: Service, Sendable {
     }
 
     private func startDueJobs(group: inout DiscardingTaskGroup) {
-        let (inFlight, free) = state.withLockedValue { ($0.inFlight, concurrency - $0.inFlight.count) }
-        guard free > 0 else { return }
-        let jobs: [StateStore.Job]
-        do {
-            jobs = try store.dueJobs(limit: free + inFlight.count).filter { !inFlight.contains($0.id) }
-        } catch {
-            logger.error("cannot read the outbox", metadata: ["MT_ERROR": "\(error)"])
-            return
-        }
-        for job in jobs.prefix(free) {
-            state.withLockedValue { _ = $0.inFlight.insert(job.id) }
+        while let job = nextJob() {
             group.addTask {
                 await self.execute(job)
                 self.state.withLockedValue { _ = $0.inFlight.remove(job.id) }
                 self.wake()
             }
+        }
+    }
+
+    /// The next job to start, if a slot is free: from the read-ahead queue, refilled from the
+    /// outbox when empty.
+    private func nextJob() -> StateStore.Job? {
+        let (free, needsRefill, inFlight) = state.withLockedValue {
+            (concurrency - $0.inFlight.count, $0.queue.isEmpty, $0.inFlight)
+        }
+        guard free > 0 else { return nil }
+        if needsRefill {
+            do {
+                let due = try store.dueJobs(limit: concurrency * 8 + inFlight.count).filter { !inFlight.contains($0.id) }
+                state.withLockedValue { $0.queue = due.reversed() }
+            } catch {
+                logger.error("cannot read the outbox", metadata: ["MT_ERROR": "\(error)"])
+                return nil
+            }
+        }
+        return state.withLockedValue { state in
+            guard let job = state.queue.popLast() else { return nil }
+            state.inFlight.insert(job.id)
+            return job
         }
     }
 

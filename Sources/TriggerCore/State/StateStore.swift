@@ -24,7 +24,14 @@ public final class StateStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+        do {
+            try Self.migrator.migrate(database)
+        } catch {
+            // Two processes opening a new database at once (`run` and `status`) both see no
+            // tables; the loser's CREATE fails. Once the winner committed, a second attempt
+            // finds the migrations applied.
+            try Self.migrator.migrate(database)
+        }
     }
 
     static var migrator: DatabaseMigrator {
