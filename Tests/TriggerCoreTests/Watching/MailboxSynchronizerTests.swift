@@ -30,7 +30,13 @@ struct MailboxSynchronizerTests {
         let env = try DovecotEnvironment.require()
         let writer = try await env.signedIn(user)
         let mailbox = DovecotEnvironment.uniqueMailbox("sync")
-        try await writer.create(mailbox)
+        do {
+            try await writer.create(mailbox)
+        } catch let error as IMAPClientError where error.serverText?.contains("already exists") == true {
+            // Seen once in CI with five cases creating mailboxes of one user at once: Dovecot
+            // answered "Mailbox already exists" for a fresh random name. The name is this
+            // test's own, so the mailbox is too.
+        }
         do {
             try await body(env, writer, mailbox)
         } catch {
@@ -63,7 +69,7 @@ struct MailboxSynchronizerTests {
         }
     }
 
-    @Test("Dovecot: startFrom all, last N and since set the first baseline", arguments: [
+    @Test("Dovecot: startFrom all, last N and since set the first baseline", .serialized, arguments: [
         (#""all""#, 4), (#"{"last": 2}"#, 2), (#"{"last": 10}"#, 4), (#"{"since": "2000-01-01"}"#, 4), (#"{"since": "2999-01-01"}"#, 0),
     ])
     func startFrom(policy: String, expected: Int) async throws {
