@@ -104,7 +104,8 @@ for product in mailtrigger WebhookReceiverTool; do
     fi
 done
 bin=$(swift build -c release --scratch-path "$root/.build-bench" --show-bin-path)
-mailtrigger=$bin/mailtrigger
+# BENCH_MAILTRIGGER: measure another build of the daemon (say, one linked with -static-stdlib).
+mailtrigger=${BENCH_MAILTRIGGER:-$bin/mailtrigger}
 receiver_bin=$bin/WebhookReceiverTool
 
 if ! skipped burst && ! command -v mbsync >/dev/null; then
