@@ -36,6 +36,11 @@ plain_port=${BENCH_PLAIN_PORT:-16143}
 webhook_port=${BENCH_WEBHOOK_PORT:-16880}
 concurrency=${BENCH_CONCURRENCY:-16}
 work=${BENCH_WORK:-$(mktemp -d /tmp/mt-bench-run.XXXXXX)}
+# Results of an earlier run in the same directory would mix into this one's figures.
+if [[ -d $work && -n $(ls -A "$work" 2>/dev/null) ]]; then
+    echo "[bench-daemon] BENCH_WORK $work is not empty; give a new directory" >&2
+    exit 2
+fi
 mkdir -p "$work/results"
 results=$work/results
 bench=$root/scripts/bench

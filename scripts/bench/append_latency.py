@@ -76,12 +76,7 @@ class Tail:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ca", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password-file", required=True)
-    parser.add_argument("--mailbox", required=True)
+    imapraw.add_connection_arguments(parser, mailbox_required=True)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--keys", required=True)
     parser.add_argument("--floor", required=True)

@@ -29,12 +29,7 @@ EXISTS = re.compile(rb"\* (\d+) EXISTS")
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ca", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password-file", required=True)
-    parser.add_argument("--mailbox", default="INBOX")
+    imapraw.add_connection_arguments(parser)
     parser.add_argument("--out", required=True)
     parser.add_argument("--ready")
     parser.add_argument("--max-seconds", type=float, default=3600)

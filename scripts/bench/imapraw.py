@@ -147,6 +147,19 @@ class Connection:
             pass
 
 
+def add_connection_arguments(parser, mailbox_required: bool = False) -> None:
+    """The options every benchmark client takes to reach the server."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ca", required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--password-file", required=True)
+    if mailbox_required:
+        parser.add_argument("--mailbox", required=True)
+    else:
+        parser.add_argument("--mailbox", default="INBOX")
+
+
 def read_password(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.readline().rstrip("\r\n")

@@ -20,12 +20,7 @@ import imapraw  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--ca", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password-file", required=True)
-    parser.add_argument("--mailbox", default="INBOX")
+    imapraw.add_connection_arguments(parser)
     args = parser.parse_args()
     started = time.monotonic()
     connection = imapraw.Connection(args.host, args.port, args.ca, timeout=300)
