@@ -6,12 +6,6 @@ struct ConfigOption: ParsableArguments {
     @Option(help: "The configuration file.")
     var config: String = Configuration.defaultPath
 
-    init() {}
-
-    init(config: String) {
-        self.config = config
-    }
-
     /// Loads and validates the file, printing warnings; on errors prints them all and exits 78
     /// (EX_CONFIG) before anything starts.
     func load(command: String, checkEnvironment: Bool = true) throws -> Configuration {

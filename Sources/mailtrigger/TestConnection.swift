@@ -18,8 +18,7 @@ struct TestConnection: AsyncParsableCommand {
     @Option(help: "Test this profile of the configuration (its server, TLS settings and credentials).")
     var profile: String?
 
-    @Option(help: "The configuration file (with --profile).")
-    var config: String = Configuration.defaultPath
+    @OptionGroup var options: ConfigOption
 
     @Option(help: "Server host name or IP address.")
     var host: String?
@@ -64,7 +63,7 @@ struct TestConnection: AsyncParsableCommand {
         let username: String
         let password: String
         if let profileName = profile {
-            let loaded = try ConfigOption(config: config).load(command: "test-connection")
+            let loaded = try options.load(command: "test-connection")
             let profile = try ConfigOption.profile(profileName, in: loaded, command: "test-connection")
             configuration = profile.server
             switch profile.auth {

@@ -141,50 +141,31 @@ struct DaemonFlowTests {
 
     @Test("Dovecot: a receiver that is down for a while gets everything when it returns")
     func receiverDown() async throws {
-        let env = try DovecotEnvironment.require()
-        let receiver = try await WebhookReceiver.start()
-        let writer = try await env.signedIn("mt6")
-        let mailbox = DovecotEnvironment.uniqueMailbox("down")
-        try await writer.create(mailbox)
-        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt6", mailboxes: [mailbox],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "2s"}]}]"#)])
-        try daemon.start(password: env.password)
-        try await daemon.waitForLog("watching")
-        await receiver.stop()
-        for index in 1...5 { try await env.append(writer, to: mailbox, subject: "while down \(index)") }
-        try await daemon.waitForLog("will retry", count: 5)
-        try await receiver.restart()
-        try await Self.waitUntil("all five arrived") { Set(receiver.requests.compactMap { $0[header: "Idempotency-Key"] }).count == 5 }
-        #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
-        await receiver.stop()
+        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "down", webhookTimeout: "2s")
+        await scenario.receiver.stop()
+        for index in 1...5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "while down \(index)") }
+        try await scenario.daemon.waitForLog("will retry", count: 5)
+        try await scenario.receiver.restart()
+        try await Self.waitUntil("all five arrived") { scenario.keys.count == 5 }
+        #expect(try await scenario.daemon.stop() == 0)
+        await scenario.cleanUp()
     }
 
     @Test("Dovecot: SIGTERM lets a running action finish, exits 0, and nothing is sent twice after a restart")
     func gracefulStop() async throws {
-        let env = try DovecotEnvironment.require()
-        let receiver = try await WebhookReceiver.start(defaultResponse: .init(status: 200, delay: .seconds(2)))
-        let writer = try await env.signedIn("mt6")
-        let mailbox = DovecotEnvironment.uniqueMailbox("drain")
-        try await writer.create(mailbox)
-        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt6", mailboxes: [mailbox],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "10s"}]}]"#)])
-        try daemon.start(password: env.password)
-        try await daemon.waitForLog("watching")
-        try await env.append(writer, to: mailbox, subject: "slow to deliver")
+        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "drain", response: .init(status: 200, delay: .seconds(2)))
+        let (receiver, daemon) = (scenario.receiver, scenario.daemon)
+        try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "slow to deliver")
         try await Self.waitUntil("the request is in flight") { receiver.requestCount == 1 }
         let stopping = ContinuousClock.now
         #expect(try await daemon.stop() == 0)
         #expect(ContinuousClock.now - stopping > .seconds(1), "the daemon waited for the running action")
         #expect(daemon.log.contains("action delivered"), "the running action finished and was recorded")
-        try daemon.start(password: env.password)
+        try daemon.start(password: scenario.env.password)
         try await daemon.waitForLog("watching", count: 2)
         try await Task.sleep(for: .seconds(2))
         #expect(receiver.requestCount == 1, "a delivered action is not sent again after the restart")
         #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
-        await receiver.stop()
+        await scenario.cleanUp()
     }
 }

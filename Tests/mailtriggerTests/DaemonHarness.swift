@@ -130,3 +130,44 @@ extension WebhookReceiver.Request {
         (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]
     }
 }
+
+/// The common end-to-end set-up: a fresh mailbox of `user`, a webhook receiver, and a daemon
+/// whose one flow `all` posts every message to the receiver, started and watching.
+struct DaemonScenario {
+    let env: DovecotEnvironment
+    let user: String
+    let receiver: WebhookReceiver
+    let writer: IMAPSession
+    let mailbox: String
+    let daemon: DaemonHarness
+
+    static func start(user: String, prefix: String, response: WebhookReceiver.Response = .ok, webhookTimeout: String = "10s",
+                      extra: String = "") async throws -> DaemonScenario {
+        let env = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start(defaultResponse: response)
+        let writer = try await env.signedIn(user)
+        let mailbox = DovecotEnvironment.uniqueMailbox(prefix)
+        try await writer.create(mailbox)
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "\#(webhookTimeout)"}]}]"#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows, extra: extra)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+        return DaemonScenario(env: env, user: user, receiver: receiver, writer: writer, mailbox: mailbox, daemon: daemon)
+    }
+
+    /// The distinct idempotency keys the receiver got.
+    var keys: Set<String> {
+        Set(receiver.requests.compactMap { $0[header: "Idempotency-Key"] })
+    }
+
+    /// Deletes the mailbox (with a fresh session: the writer's may have been ended by the test)
+    /// and stops the receiver. The daemon is stopped by the test, which checks its exit status.
+    func cleanUp() async {
+        await writer.logout()
+        if let session = try? await env.signedIn(user) {
+            try? await session.delete(mailbox)
+            await session.logout()
+        }
+        await receiver.stop()
+    }
+}

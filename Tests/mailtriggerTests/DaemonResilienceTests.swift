@@ -11,21 +11,10 @@ struct DaemonResilienceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static func keys(_ receiver: WebhookReceiver) -> Set<String> {
-        Set(receiver.requests.compactMap { $0[header: "Idempotency-Key"] })
-    }
-
     @Test("Dovecot: kill -9 in the middle of a 1,000-message burst loses nothing")
     func killDuringBurst() async throws {
-        let env = try DovecotEnvironment.require()
-        let receiver = try await WebhookReceiver.start()
-        let writer = try await env.signedIn("mt7")
-        let mailbox = DovecotEnvironment.uniqueMailbox("burst")
-        try await writer.create(mailbox)
-        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt7", mailboxes: [mailbox],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#)])
-        try daemon.start(password: env.password)
-        try await daemon.waitForLog("watching")
+        let scenario = try await DaemonScenario.start(user: "mt7", prefix: "burst")
+        let (env, mailbox, daemon) = (scenario.env, scenario.mailbox, scenario.daemon)
 
         // The burst is appended by several writers at once while the daemon works through it.
         let total = 1000
@@ -43,23 +32,21 @@ struct DaemonResilienceTests {
                 try await group.waitForAll()
             }
         }
-        try await DaemonFlowTests.waitUntil("some of the burst arrived", timeout: .seconds(60)) { Self.keys(receiver).count >= 150 }
+        try await DaemonFlowTests.waitUntil("some of the burst arrived", timeout: .seconds(60)) { scenario.keys.count >= 150 }
         try await daemon.crash()
-        let beforeCrash = Self.keys(receiver).count
+        let beforeCrash = scenario.keys.count
         try await appender.value
         try daemon.start(password: env.password)
-        try await DaemonFlowTests.waitUntil("every message arrived", timeout: .seconds(120)) { Self.keys(receiver).count >= total }
+        try await DaemonFlowTests.waitUntil("every message arrived", timeout: .seconds(120)) { scenario.keys.count >= total }
         try await Task.sleep(for: .milliseconds(500))
-        let keys = Self.keys(receiver)
+        let keys = scenario.keys
         let uids = Set(keys.compactMap { $0.split(separator: "/").dropLast().last.flatMap { UInt32($0) } })
         #expect(keys.count == total, "1,000 distinct idempotency keys")
         #expect(uids == Set(1...UInt32(total)), "every UID, none missing")
         #expect(beforeCrash < total, "the crash really happened mid-burst")
         print("kill -9 burst: \(beforeCrash) of \(total) delivered before the crash, \(keys.count) distinct keys after the restart")
         #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
-        await receiver.stop()
+        await scenario.cleanUp()
     }
 
     @Test("Dovecot: the daemon reconnects after a server restart and gets the mail delivered meanwhile")
@@ -101,17 +88,9 @@ struct DaemonResilienceTests {
 
     @Test("Dovecot: a deleted and recreated mailbox is rebaselined, logged, and watched on")
     func recreatedMailbox() async throws {
-        let env = try DovecotEnvironment.require()
-        let receiver = try await WebhookReceiver.start()
-        let writer = try await env.signedIn("mt8")
-        let mailbox = DovecotEnvironment.uniqueMailbox("recreate")
-        try await writer.create(mailbox)
         // A short refresh: the watcher finds out at its next sync.
-        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt8", mailboxes: [mailbox],
-            flows: #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#,
-            extra: #""refreshInterval": "2s""#)])
-        try daemon.start(password: env.password)
-        try await daemon.waitForLog("watching")
+        let scenario = try await DaemonScenario.start(user: "mt8", prefix: "recreate", extra: #""refreshInterval": "2s""#)
+        let (env, receiver, writer, mailbox, daemon) = (scenario.env, scenario.receiver, scenario.writer, scenario.mailbox, scenario.daemon)
         try await env.append(writer, to: mailbox, subject: "before")
         _ = try await receiver.waitForRequests(count: 1)
 
@@ -140,10 +119,7 @@ struct DaemonResilienceTests {
         #expect(receiver.requests.map { $0.json["subject"] as? String } == ["before", "after"])
         #expect(requests.count == 2)
         #expect(try await daemon.stop() == 0)
-        let cleaner = try await env.signedIn("mt8")
-        try? await cleaner.delete(mailbox)
-        await cleaner.logout()
-        await receiver.stop()
+        await scenario.cleanUp()
     }
 
     @Test("Dovecot: a profile with listen false opens no connection")
