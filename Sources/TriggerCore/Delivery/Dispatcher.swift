@@ -75,7 +75,8 @@ public final class Dispatcher: Service, Sendable {
     private var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     private func ticker() async {
-        while !isStopping {
+        // A cancelled sleep returns at once: without the cancellation check this would spin.
+        while !isStopping, !Task.isCancelled {
             try? await Task.sleep(for: tick)
             wake()
         }
@@ -126,7 +127,7 @@ public final class Dispatcher: Service, Sendable {
     private func drain() async {
         let deadline = ContinuousClock.now + drainTimeout
         var announced = false
-        while running > 0, ContinuousClock.now < deadline {
+        while running > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             if !announced {
                 logger.info("draining running jobs", metadata: ["MT_RUNNING": "\(running)"])
                 announced = true
