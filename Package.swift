@@ -93,6 +93,17 @@ let package = Package(
             dependencies: ["MailMIME"],
             swiftSettings: swiftSettings
         ),
+        // The webhook path alone (WebhookSender over AsyncHTTPClient) posting one payload N times:
+        // the floor of the daemon benchmark's burst (scripts/bench-daemon.sh); not a test.
+        .executableTarget(
+            name: "WebhookBenchmark",
+            dependencies: [
+                "TriggerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SystemdSupport",
             dependencies: [

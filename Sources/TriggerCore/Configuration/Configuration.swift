@@ -143,6 +143,15 @@ public struct WebhookAction: Hashable, Sendable {
     /// HMAC-SHA256 key for the signature header; no signature when nil.
     public var secret: SecretReference?
     public var signatureHeader: String
+
+    public init(url: String, headers: [String: String] = [:], timeout: Duration = .seconds(30), secret: SecretReference? = nil,
+                signatureHeader: String = "X-Mailtrigger-Signature") {
+        self.url = url
+        self.headers = headers
+        self.timeout = timeout
+        self.secret = secret
+        self.signatureHeader = signatureHeader
+    }
 }
 
 /// A program run without a shell (DESIGN.md §5 exec contract).

@@ -20,9 +20,8 @@ public struct Daemon: Sendable {
     public func run(ready: @Sendable () -> Void = {}) async throws {
         let store = try StateStore.open(for: configuration)
         try store.daemonStarted(pid: ProcessInfo.processInfo.processIdentifier)
-        var httpConfiguration = WebhookSender.clientConfiguration()
-        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.delivery.concurrency)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton,
+                                    configuration: WebhookSender.clientConfiguration(concurrency: configuration.delivery.concurrency))
         let performer = ActionPerformer(configuration: configuration, httpClient: httpClient, logger: logger)
         let dispatcher = Dispatcher(store: store, performer: performer, policy: configuration.delivery.retry,
                                     concurrency: configuration.delivery.concurrency,

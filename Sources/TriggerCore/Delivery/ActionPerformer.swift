@@ -9,6 +9,7 @@ public struct ActionPerformer: JobPerformer {
     let webhooks: WebhookSender
     let exec: ExecRunner
     let postRunners: [String: PostActionRunner]
+    public let hasPostActions: Bool
 
     public init(configuration: Configuration, httpClient: HTTPClient, logger: Logger) {
         self.configuration = configuration
@@ -19,6 +20,7 @@ public struct ActionPerformer: JobPerformer {
             runners[profile.name] = PostActionRunner(connector: ProfileConnector(profile: profile, logger: logger), logger: logger)
         }
         postRunners = runners
+        hasPostActions = configuration.profiles.contains { $0.flows.contains { !$0.onSuccess.isEmpty || !$0.onFailure.isEmpty } }
     }
 
     func flow(of job: StateStore.Job) -> Flow? {

@@ -8,6 +8,12 @@ public protocol JobPerformer: Sendable {
     func perform(_ job: StateStore.Job) async -> StateStore.AttemptResult
     /// The post-action job to queue when a (message, flow) reaches its outcome; nil for none.
     func postActions(for job: StateStore.Job, succeeded: Bool) -> Data?
+    /// Whether any flow has post-actions; when none has, recording skips the outcome query.
+    var hasPostActions: Bool { get }
+}
+
+extension JobPerformer {
+    public var hasPostActions: Bool { true }
 }
 
 /// Runs outbox jobs with bounded concurrency (DESIGN.md §5): due jobs are started as slots
@@ -35,6 +41,10 @@ public final class Dispatcher: Service, Sendable {
         /// Due jobs read ahead, so a burst costs one outbox query per batch, not one per job.
         /// Only the dispatcher starts pending jobs, so a queued job cannot be taken by anyone else.
         var queue: [StateStore.Job] = []
+        /// Finished attempts waiting to be recorded; their jobs stay in `inFlight` until then.
+        var finished: [StateStore.Attempt] = []
+        /// Whether a task is recording `finished` now.
+        var recording = false
         var stopping = false
     }
 
@@ -94,7 +104,6 @@ public final class Dispatcher: Service, Sendable {
         while let job = nextJob() {
             group.addTask {
                 await self.execute(job)
-                self.state.withLockedValue { _ = $0.inFlight.remove(job.id) }
                 self.wake()
             }
         }
@@ -141,31 +150,73 @@ public final class Dispatcher: Service, Sendable {
 
     func execute(_ job: StateStore.Job) async {
         let result = await performer.perform(job)
-        if Task.isCancelled { return }
-        let status: String
-        do {
-            status = try store.record(result, for: job.id, policy: policy) { succeeded in
-                self.performer.postActions(for: job, succeeded: succeeded)
-            }
-        } catch {
-            logger.error("cannot record a job's result", metadata: ["MT_ERROR": "\(error)", "MT_JOB": "\(job.id)"])
+        if Task.isCancelled {
+            state.withLockedValue { _ = $0.inFlight.remove(job.id) }
             return
         }
+        await record(StateStore.Attempt(job: job, result: result))
+    }
+
+    /// Group commit: the first task to finish records every attempt finished meanwhile in one
+    /// transaction, and again until none is left; the others hand theirs over and return. A
+    /// job leaves `inFlight` only once recorded, so it cannot be read as due and run twice.
+    private func record(_ attempt: StateStore.Attempt) async {
+        let leads = state.withLockedValue { state in
+            state.finished.append(attempt)
+            guard !state.recording else { return false }
+            state.recording = true
+            return true
+        }
+        guard leads else { return }
+        let performer = self.performer
+        var postActions: (@Sendable (StateStore.Job, Bool) -> Data?)?
+        if performer.hasPostActions {
+            postActions = { @Sendable job, succeeded in performer.postActions(for: job, succeeded: succeeded) }
+        }
+        while let batch = takeFinished() {
+            let statuses: [String]
+            do {
+                statuses = try await store.record(batch, policy: policy, postActions: postActions)
+            } catch {
+                // Nothing was recorded: the jobs stay pending and run again (at least once).
+                logger.error("cannot record job results", metadata: ["MT_ERROR": "\(error)", "MT_JOBS": "\(batch.count)"])
+                statuses = []
+            }
+            for (attempt, status) in zip(batch, statuses) { log(attempt, status: status) }
+            state.withLockedValue { state in
+                for attempt in batch { state.inFlight.remove(attempt.job.id) }
+            }
+            wake()
+        }
+    }
+
+    /// The attempts waiting to be recorded, or nil (and leadership given up) when none is.
+    private func takeFinished() -> [StateStore.Attempt]? {
+        state.withLockedValue { state in
+            guard !state.finished.isEmpty else {
+                state.recording = false
+                return nil
+            }
+            defer { state.finished.removeAll(keepingCapacity: true) }
+            return state.finished
+        }
+    }
+
+    private func log(_ attempt: StateStore.Attempt, status: String) {
+        let job = attempt.job
+        let (level, message, reason): (Logger.Level, Logger.Message, String?) = switch attempt.result {
+        case .succeeded: (.info, job.kind == .post ? "post-actions done" : "action delivered", nil)
+        case let .retryable(reason, _) where status != "dead": (.warning, "action failed; will retry", reason)
+        case let .retryable(reason, _), let .permanent(reason): (.error, "action failed for good: kept as a dead letter", reason)
+        }
+        // A burst logs thousands of successes below the usual level: skip building their metadata.
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "MT_PROFILE": "\(job.profile)", "MT_MAILBOX": "\(job.mailbox)", "MT_UIDVALIDITY": "\(job.uidValidity)",
             "MT_UID": "\(job.uid)", "MT_FLOW": "\(job.flow)", "MT_ACTION": "\(job.kind == .post ? "post" : "\(job.actionIndex)")",
             "MT_RESULT": "\(status)", "MT_ATTEMPT": "\(job.attempts + 1)",
         ]
-        switch result {
-        case .succeeded:
-            logger.info(job.kind == .post ? "post-actions done" : "action delivered", metadata: metadata)
-        case let .retryable(reason, _), let .permanent(reason):
-            metadata["MT_ERROR"] = "\(reason)"
-            if status == "dead" {
-                logger.error("action failed for good: kept as a dead letter", metadata: metadata)
-            } else {
-                logger.warning("action failed; will retry", metadata: metadata)
-            }
-        }
+        if let reason { metadata["MT_ERROR"] = "\(reason)" }
+        logger.log(level: level, message, metadata: metadata)
     }
 }

@@ -43,10 +43,13 @@ public final class WebhookSender: Sendable {
 
     /// The client configuration deliveries expect: redirects are not followed (a 3xx is
     /// reported, not chased), and a refused connection fails the attempt at once instead of
-    /// being retried inside it until the timeout — the outbox retries with backoff.
-    public static func clientConfiguration() -> HTTPClient.Configuration {
+    /// being retried inside it until the timeout — the outbox retries with backoff. Up to
+    /// `concurrency` (at least 8) keep-alive connections per host, so every running delivery
+    /// can have its own.
+    public static func clientConfiguration(concurrency: Int = 8) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, concurrency)
         return configuration
     }
 

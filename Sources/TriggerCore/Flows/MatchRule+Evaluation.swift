@@ -14,8 +14,7 @@ extension MatchRule {
         case let .to(condition): return condition.matchesAny(facts.to)
         case let .cc(condition): return condition.matchesAny(facts.cc)
         case let .header(name, condition):
-            let lower = name.lowercased()
-            return facts.headers.contains { $0.name.lowercased() == lower && condition.matches($0.value) }
+            return facts.values(of: name).contains { condition.matches($0) }
         case let .hasAttachment(expected): return facts.hasAttachment == expected
         case let .size(min, max): return facts.size >= (min ?? 0) && facts.size <= (max ?? Int.max)
         }

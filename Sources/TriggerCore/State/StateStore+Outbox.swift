@@ -52,60 +52,10 @@ extension StateStore {
     /// Pending jobs whose time has come, oldest due first.
     public func dueJobs(limit: Int, now: Date = Date()) throws -> [Job] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
+            let statement = try db.cachedStatement(sql: """
                 SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, limit]).map(Job.init(row:))
-        }
-    }
-
-    /// Records an attempt: success, a retry at the policy's time, or a dead letter when the job
-    /// failed permanently, ran out of attempts, or grew too old. Returns the new status.
-    ///
-    /// When this makes every action of the job's (message, flow) final, `postActions` is asked
-    /// for the post-action job of that outcome (true = all succeeded) and the job is queued in
-    /// the same transaction: a crash can never record the outcome and lose its post-actions.
-    @discardableResult
-    public func record(_ result: AttemptResult, for id: Int64, policy: RetryPolicy, now: Date = Date(),
-                       random: Double = Double.random(in: 0..<1),
-                       postActions: ((_ succeeded: Bool) -> Data?)? = nil) throws -> String {
-        try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]) else {
-                throw StateError(description: "no job \(id)")
-            }
-            let job = Job(row: row)
-            let attempts = job.attempts + 1
-            let age = now.timeIntervalSince(job.createdAt)
-            let status: String
-            var next = now.timeIntervalSince1970
-            var error: String?
-            switch result {
-            case .succeeded:
-                status = "succeeded"
-            case let .permanent(reason):
-                status = "dead"
-                error = reason
-            case let .retryable(reason, retryAfter):
-                error = reason
-                var delay = policy.seconds(policy.delay(afterFailures: attempts, unit: random))
-                if let retryAfter { delay = max(delay, policy.seconds(retryAfter)) }
-                next += delay
-                let tooOld = age + delay > policy.seconds(policy.maxAge)
-                status = attempts >= policy.maxAttempts || tooOld ? "dead" : "pending"
-            }
-            try db.execute(sql: """
-                UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?
-                """, arguments: [status, attempts, next, error, id])
-            if job.kind == .action, status != "pending", let postActions,
-               let succeeded = try Self.flowOutcome(db, job.profile, job.mailbox, job.uidValidity, job.uid, job.flow),
-               let payload = postActions(succeeded) {
-                try db.execute(sql: """
-                    INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
-                                        payload, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 0, 'post', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                    """, arguments: [DeliveryKey.post(job.messageKey, outcome: succeeded ? .success : .failure), job.profile, job.mailbox, Int64(job.uidValidity),
-                                     Int64(job.uid), job.flow, payload, now.timeIntervalSince1970, now.timeIntervalSince1970])
-            }
-            return status
+                """)
+            return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).map(Job.init(row:))
         }
     }
 
@@ -146,10 +96,11 @@ extension StateStore {
 
     static func flowOutcome(_ db: Database, _ profile: String, _ mailbox: String, _ uidValidity: UInt32, _ uid: UInt32,
                             _ flow: String) throws -> Bool? {
-        let statuses = try String.fetchAll(db, sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT status FROM outbox WHERE profile = ? AND mailbox = ? AND uid_validity = ? AND uid = ? AND flow = ?
                 AND kind = 'action'
-            """, arguments: [profile, mailbox, Int64(uidValidity), Int64(uid), flow])
+            """)
+        let statuses = try String.fetchAll(statement, arguments: [profile, mailbox, Int64(uidValidity), Int64(uid), flow])
         guard !statuses.isEmpty, !statuses.contains("pending") else { return nil }
         return statuses.allSatisfy { $0 == "succeeded" }
     }

@@ -198,42 +198,57 @@ public final class StateStore: Sendable {
     @discardableResult
     public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage],
                        beforeCommit: (() throws -> Void)? = nil) throws -> Int {
-        guard let highest = messages.map(\.uid).max() else { return 0 }
-        return try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT uid_validity FROM mailbox_state WHERE profile = ? AND mailbox = ?",
-                                             arguments: [profile, mailbox]) else {
-                throw StateError(description: "\(profile)/\(mailbox) has no baseline; set one before ingesting")
-            }
-            guard UInt32(row[0] as Int64) == uidValidity else {
-                throw StateError(description: "\(profile)/\(mailbox): UIDVALIDITY changed (stored \(row[0] as Int64), got \(uidValidity)); rebaseline first")
-            }
-            let now = Date().timeIntervalSince1970
-            var inserted = 0
-            let insertJob = try db.cachedStatement(sql: """
-                INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
-                                    payload, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                """)
-            for message in messages {
-                for job in message.jobs {
-                    try insertJob.execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(message.uid),
-                                                      job.flow, job.actionIndex, job.kind.rawValue, job.payload, now, now])
-                    inserted += db.changesCount
-                }
-                if let messageID = message.messageID {
-                    try db.execute(sql: """
-                        INSERT INTO seen_message_ids (profile, mailbox, message_id, seen_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
-                        """, arguments: [profile, mailbox, messageID, now])
-                }
-            }
-            try db.execute(sql: """
-                UPDATE mailbox_state SET cursor = MAX(cursor, ?), last_sync_at = ?, last_error = NULL
-                WHERE profile = ? AND mailbox = ?
-                """, arguments: [Int64(highest), now, profile, mailbox])
+        try database.write { db in
+            let inserted = try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages)
             try beforeCommit?()
             return inserted
         }
+    }
+
+    /// ``ingest(profile:mailbox:uidValidity:messages:beforeCommit:)`` for the daemon: the task
+    /// waits for SQLite's writer without holding one of the few threads of the cooperative pool.
+    @discardableResult
+    public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage]) async throws -> Int {
+        try await database.write { db in
+            try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages)
+        }
+    }
+
+    static func ingest(_ db: Database, profile: String, mailbox: String, uidValidity: UInt32,
+                       messages: [IngestedMessage]) throws -> Int {
+        guard let highest = messages.map(\.uid).max() else { return 0 }
+        let stored = try db.cachedStatement(sql: "SELECT uid_validity FROM mailbox_state WHERE profile = ? AND mailbox = ?")
+        guard let row = try Row.fetchOne(stored, arguments: [profile, mailbox]) else {
+            throw StateError(description: "\(profile)/\(mailbox) has no baseline; set one before ingesting")
+        }
+        guard UInt32(row[0] as Int64) == uidValidity else {
+            throw StateError(description: "\(profile)/\(mailbox): UIDVALIDITY changed (stored \(row[0] as Int64), got \(uidValidity)); rebaseline first")
+        }
+        let now = Date().timeIntervalSince1970
+        var inserted = 0
+        let insertJob = try db.cachedStatement(sql: """
+            INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                payload, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+            """)
+        for message in messages {
+            for job in message.jobs {
+                try insertJob.execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(message.uid),
+                                                  job.flow, job.actionIndex, job.kind.rawValue, job.payload, now, now])
+                inserted += db.changesCount
+            }
+            if let messageID = message.messageID {
+                try db.cachedStatement(sql: """
+                    INSERT INTO seen_message_ids (profile, mailbox, message_id, seen_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
+                    """).execute(arguments: [profile, mailbox, messageID, now])
+            }
+        }
+        try db.cachedStatement(sql: """
+            UPDATE mailbox_state SET cursor = MAX(cursor, ?), last_sync_at = ?, last_error = NULL
+            WHERE profile = ? AND mailbox = ?
+            """).execute(arguments: [Int64(highest), now, profile, mailbox])
+        return inserted
     }
 
     /// Records a completed sync that found nothing new (for `status`).

@@ -107,9 +107,9 @@ public struct MailboxSynchronizer: Sendable {
         var outcome = Outcome()
         var pending: [StateStore.IngestedMessage] = []
         let dedupeSince = Date().addingTimeInterval(-reprocessWindow)
-        func flush() throws {
+        func flush() async throws {
             guard !pending.isEmpty else { return }
-            let queued = try store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity, messages: pending)
+            let queued = try await store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity, messages: pending)
             outcome.ingested += pending.count
             outcome.queued += queued
             pending.removeAll(keepingCapacity: true)
@@ -129,14 +129,14 @@ public struct MailboxSynchronizer: Sendable {
                                                       "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
             }
             pending.append(plan.message)
-            if pending.count >= batchSize { try flush() }
+            if pending.count >= batchSize { try await flush() }
         }
-        try flush()
+        try await flush()
         // A UID the search returned that the fetch did not (expunged meanwhile) is gone: move
         // the cursor past it so it is not searched for again and again.
         if let last = uids.last, outcome.ingested < uids.count {
-            try store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity,
-                             messages: [StateStore.IngestedMessage(uid: last, jobs: [])])
+            try await store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity,
+                                   messages: [StateStore.IngestedMessage(uid: last, jobs: [])])
         }
         return outcome
     }

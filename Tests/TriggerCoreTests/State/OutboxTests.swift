@@ -106,6 +106,30 @@ struct OutboxTests {
         #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").suffix(2) == ["p/INBOX/1/1/f#failure", "p/INBOX/1/1/f#success"])
     }
 
+    @Test func aBatchOfAttemptsIsRecordedInOneCallWithEachOutcome() async throws {
+        let store = try storeWithJobs(3)
+        let now = Date()
+        let due = try store.dueJobs(limit: 10, now: now)
+        let results: [StateStore.AttemptResult] = [.succeeded, .retryable("503", retryAfter: nil), .permanent("410")]
+        let post: @Sendable (StateStore.Job, Bool) -> Data? = { _, succeeded in
+            PostAction.encode([.markSeen], outcome: succeeded ? .success : .failure)
+        }
+        let statuses = try await store.record(zip(due, results).map { StateStore.Attempt(job: $0, result: $1) },
+                                              policy: policy, now: now, postActions: post)
+        #expect(statuses == ["succeeded", "pending", "dead"])
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 1, "pending": 1, "dead": 1])
+        #expect(try store.dueJobs(limit: 10, now: now).isEmpty, "the retry waits for its backoff")
+        #expect(!(try store.queuedKeys(profile: "p", mailbox: "INBOX").contains { $0.hasSuffix("#failure") }),
+                "one action is still pending: no post-actions yet")
+        // The retry's last attempt settles the flow; its failure post-actions are queued once.
+        let retried = try #require(try store.dueJobs(limit: 10, now: now + 3600).first)
+        #expect(retried.attempts == 1)
+        try await store.record([StateStore.Attempt(job: retried, result: .succeeded)], policy: policy, now: now + 3600,
+                               postActions: post)
+        #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").filter { $0.contains("#failure") } == ["p/INBOX/1/1/f#failure"])
+        #expect(try await store.record([], policy: policy).isEmpty)
+    }
+
     @Test func pruneDropsOldSucceededJobsAndKeepsDeadLetters() throws {
         let store = try storeWithJobs(3)
         let due = try store.dueJobs(limit: 10)

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Testing
+@testable import TriggerCore
+
+/// The dispatcher on a real SQLite outbox with a scripted performer: bounded concurrency, each
+/// job run once, results recorded in groups, post-actions queued when a flow is final.
+@Suite("Dispatcher")
+struct DispatcherTests {
+    /// Answers from a script per action index, after `delay`; counts calls and concurrency.
+    final class ScriptedPerformer: JobPerformer {
+        struct Counts {
+            var calls: [String: Int] = [:]
+            var running = 0
+            var maxRunning = 0
+        }
+
+        let counts = NIOLockedValueBox(Counts())
+        let delay: Duration
+        let result: @Sendable (StateStore.Job) -> StateStore.AttemptResult
+        let hasPostActions: Bool
+
+        init(delay: Duration = .milliseconds(2), hasPostActions: Bool = false,
+             result: @escaping @Sendable (StateStore.Job) -> StateStore.AttemptResult = { _ in .succeeded }) {
+            self.delay = delay
+            self.hasPostActions = hasPostActions
+            self.result = result
+        }
+
+        func perform(_ job: StateStore.Job) async -> StateStore.AttemptResult {
+            counts.withLockedValue { counts in
+                counts.calls[job.idempotencyKey, default: 0] += 1
+                counts.running += 1
+                counts.maxRunning = max(counts.maxRunning, counts.running)
+            }
+            try? await Task.sleep(for: delay)
+            counts.withLockedValue { $0.running -= 1 }
+            return result(job)
+        }
+
+        func postActions(for job: StateStore.Job, succeeded: Bool) -> Data? {
+            PostAction.encode([.addFlags(["$Done"])], outcome: succeeded ? .success : .failure)
+        }
+    }
+
+    let policy = RetryPolicy(initialDelay: .seconds(60), maxAttempts: 3)
+    /// The scripted failures would fill the test log with warnings.
+    static let silent = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A store with `messages` messages of `actions` jobs each (flow "f").
+    func store(messages: Int, actions: Int = 1) throws -> StateStore {
+        let store = try TriggerTestSupport.temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
+        let batch = (1...messages).map { uid in
+            StateStore.IngestedMessage(uid: UInt32(uid), jobs: (0..<actions).map {
+                StateStore.NewJob(flow: "f", actionIndex: $0, idempotencyKey: "p/INBOX/1/\(uid)/f#\($0)", payload: Data("{}".utf8))
+            })
+        }
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, messages: batch)
+        return store
+    }
+
+    /// Runs the dispatcher until `done` holds for the store (or 20 s pass), then stops it.
+    func run(_ dispatcher: Dispatcher, until done: @escaping @Sendable () throws -> Bool) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try !done(), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(try done(), "the dispatcher did not finish within 20 s")
+    }
+
+    @Test func everyJobRunsOnceWithinTheConcurrencyBound() async throws {
+        let store = try store(messages: 200)
+        let performer = ScriptedPerformer()
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 4,
+                                    logger: Self.silent)
+        try await run(dispatcher) { try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 200] }
+        let counts = performer.counts.withLockedValue { $0 }
+        #expect(counts.calls.count == 200)
+        #expect(counts.calls.values.allSatisfy { $0 == 1 }, "a job finished but not yet recorded must not run again")
+        #expect(counts.maxRunning <= 4 && counts.maxRunning >= 2, "max running \(counts.maxRunning)")
+        #expect(dispatcher.running == 0)
+    }
+
+    @Test func failuresAreRecordedAndTheFlowGetsItsFailurePostActions() async throws {
+        let store = try store(messages: 20, actions: 2)
+        // Action 1 of odd UIDs fails for good; action 0 of UID 2 is retried later.
+        let performer = ScriptedPerformer(hasPostActions: true) { job in
+            if job.actionIndex == 1, job.uid % 2 == 1 { return .permanent("HTTP 410") }
+            if job.actionIndex == 0, job.uid == 2 { return .retryable("HTTP 503", retryAfter: nil) }
+            return .succeeded
+        }
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 8,
+                                    logger: Self.silent)
+        try await run(dispatcher) {
+            // 40 actions + post jobs of the 19 settled flows, which also run (and succeed).
+            try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 39 - 10 + 19, "dead": 10, "pending": 1]
+        }
+        let keys = try store.queuedKeys(profile: "p", mailbox: "INBOX")
+        #expect(keys.filter { $0.hasSuffix("#failure") }.count == 10)
+        #expect(keys.filter { $0.hasSuffix("#success") }.count == 9)
+        #expect(!keys.contains("p/INBOX/1/2/f#success"), "UID 2's flow is not final while its retry waits")
+        let retrying = try #require(try store.dueJobs(limit: 5, now: Date() + 3600).first)
+        #expect(retrying.idempotencyKey == "p/INBOX/1/2/f#0" && retrying.attempts == 1 && retrying.lastError == "HTTP 503")
+    }
+}
