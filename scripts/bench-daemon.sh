@@ -102,7 +102,7 @@ log "work directory: $work"
 log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 log "building mailtrigger and WebhookReceiverTool (release, .build-bench; a cold build takes 10+ min)"
-for product in mailtrigger WebhookReceiverTool; do
+for product in mailtrigger WebhookReceiverTool WebhookBenchmark; do
     if ! swift build -c release --scratch-path "$root/.build-bench" --product "$product" >"$work/build-$product.log" 2>&1; then
         tail -40 "$work/build-$product.log" >&2
         die "building $product failed (log: $work/build-$product.log)"
@@ -112,6 +112,7 @@ bin=$(swift build -c release --scratch-path "$root/.build-bench" --show-bin-path
 # BENCH_MAILTRIGGER: measure another build of the daemon (say, one linked with -static-stdlib).
 mailtrigger=${BENCH_MAILTRIGGER:-$bin/mailtrigger}
 receiver_bin=$bin/WebhookReceiverTool
+webhook_bench=$bin/WebhookBenchmark
 
 if ! skipped burst && ! command -v mbsync >/dev/null; then
     log "installing isync (mbsync)"
@@ -358,17 +359,38 @@ RC
     ((mb_status == 0)) || { log "mbsync failed (exit $mb_status):"; tail -5 "$work/burst/mbsync.log" >&2; }
     log "mbsync: $got/$burst_count messages in $((m1 - m0)) ms; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
 
+    # 3. The webhook path alone: WebhookSender over AsyncHTTPClient, as the daemon configures
+    # it, posting a payload of the burst's median size as many times, same concurrency, to a
+    # fresh receiver. No IMAP, MIME or SQLite: what the machine allows for the last stage alone.
+    local payload=$work/burst/payload.json w_out=$work/burst/webhook-alone.txt w0 w1 w_status=0
+    "$python" - "$work/burst/state/state.sqlite" "$payload" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT payload FROM outbox WHERE kind = 'action' ORDER BY length(payload)").fetchall()
+open(sys.argv[2], "wb").write(rows[len(rows) // 2][0])
+PY
+    start_receiver webhook-alone
+    w0=$(now_ms)
+    timeout $((burst_count / 50 + 120)) "$webhook_bench" --url "http://127.0.0.1:$webhook_port/hook" --payload "$payload" \
+        --count "$burst_count" --concurrency "$concurrency" >"$w_out" 2>&1 || w_status=$?
+    w1=$(now_ms)
+    stop_pid "$receiver_pid" 10
+    log "webhook path alone: $(cat "$w_out") (payload $(wc -c <"$payload") bytes)"
+
     "$python" - "$results/burst.json" <<PY
 import json, sys
 count, have, t0, t1, first = $burst_count, $have, $t0, $t1, $first
 m0, m1, got, mb_status = $m0, $m1, $got, $mb_status
+w0, w1, w_status = $w0, $w1, $w_status
 result = {"count": count, "received": have, "concurrency": $concurrency,
           "mailtrigger_seconds": (t1 - t0) / 1000, "first_webhook_ms": first - t0,
           "mailtrigger_rate": count / ((t1 - t0) / 1000) if have >= count and t1 > t0 else None,
           "daemon_cpu_seconds": $d_ticks / $hz, "receiver_cpu_seconds": ($r_ticks1 - $r_ticks0) / $hz,
           "dovecot_imap_cpu_seconds": $imap_ticks / $hz, "daemon_peak_rss_mb": $rss_kb / 1024,
           "mbsync_seconds": (m1 - m0) / 1000, "mbsync_messages": got,
-          "mbsync_rate": count / ((m1 - m0) / 1000) if mb_status == 0 and got >= count else None}
+          "mbsync_rate": count / ((m1 - m0) / 1000) if mb_status == 0 and got >= count else None,
+          "webhook_alone_seconds": (w1 - w0) / 1000,
+          "webhook_alone_rate": count / ((w1 - w0) / 1000) if w_status == 0 else None}
 json.dump(result, open(sys.argv[1], "w"), indent=1)
 PY
 }

@@ -40,6 +40,9 @@ extension IMAPSession {
     /// partially (`BODY.PEEK[]<0.maxBodySize>`, RFC 3501 §6.4.5) and marked truncated, so the
     /// cap is enforced by the server before any byte is buffered.
     ///
+    /// Memory stays bounded however slow `body` is: a further batch is sent only while fewer
+    /// than `pipelineDepth × batchSize` fetched messages wait for `body`.
+    ///
     /// A UID with no message (expunged meanwhile) is simply not delivered.
     public func fetchMessages(
         uids: [UInt32], maxBodySize: UInt32 = 25 * 1024 * 1024, batchSize: Int = 100, pipelineDepth: Int = 2,
@@ -53,6 +56,7 @@ extension IMAPSession {
                                   .bodyPeek(section: "", partial: 0...(max(1, maxBodySize) - 1))]
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: FetchResponse.self)
         let feeder = BatchFeeder(batches: batches, items: items, depth: max(1, pipelineDepth),
+                                 maxWaiting: max(1, pipelineDepth) * max(1, batchSize),
                                  handler: handler, eventLoop: eventLoop, continuation: continuation)
         // A consumer that stops early (throws) stops further batches too.
         continuation.onTermination = { _ in feeder.stop() }
@@ -67,6 +71,7 @@ extension IMAPSession {
                 throw IMAPClientHandler.classify(error)
             }
             guard let fetch = next else { return }
+            feeder.taken()
             guard let uid = fetch.uid, let data = fetch.body(section: ""), !delivered.contains(uid) else { continue }
             delivered.insert(uid)
             let bytes = data.bytes ?? ByteBuffer()
@@ -125,21 +130,35 @@ extension IMAPSession {
     }
 }
 
-/// Sends fetch batches with a bounded number in flight; lives on the event loop.
+/// Sends fetch batches with a bounded number in flight and a bounded number of fetched
+/// messages waiting for the consumer (backpressure: a slow consumer pauses the fetching instead
+/// of buffering the mailbox in memory); lives on the event loop.
 private final class BatchFeeder: Sendable {
+    private struct State {
+        var next = 0
+        var running = 0
+        var failed = false
+        /// Responses handed to the stream and not yet taken by the consumer.
+        var waiting = 0
+        /// Batches not sent when their predecessor finished, because too many responses waited.
+        var deferred = 0
+    }
+
     private let batches: [UIDSet]
     private let items: [FetchItem]
     private let depth: Int
+    private let maxWaiting: Int
     private let handler: NIOLoopBound<IMAPClientHandler>
     private let eventLoop: any EventLoop
     private let continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation
-    private let state = NIOLockedValueBox((next: 0, running: 0, failed: false))
+    private let state = NIOLockedValueBox(State())
 
-    init(batches: [UIDSet], items: [FetchItem], depth: Int, handler: NIOLoopBound<IMAPClientHandler>,
+    init(batches: [UIDSet], items: [FetchItem], depth: Int, maxWaiting: Int, handler: NIOLoopBound<IMAPClientHandler>,
          eventLoop: any EventLoop, continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation) {
         self.batches = batches
         self.items = items
         self.depth = depth
+        self.maxWaiting = maxWaiting
         self.handler = handler
         self.eventLoop = eventLoop
         self.continuation = continuation
@@ -154,6 +173,17 @@ private final class BatchFeeder: Sendable {
         state.withLockedValue { $0.failed = true }
     }
 
+    /// The consumer took one response from the stream: a deferred batch may go now.
+    func taken() {
+        let resume = state.withLockedValue { state -> Bool in
+            state.waiting -= 1
+            guard state.deferred > 0, state.waiting < maxWaiting else { return false }
+            state.deferred -= 1
+            return true
+        }
+        if resume { eventLoop.execute { self.sendNext() } }
+    }
+
     private func sendNext() {
         let index: Int? = state.withLockedValue { state in
             guard !state.failed, state.next < batches.count else { return nil }
@@ -164,7 +194,10 @@ private final class BatchFeeder: Sendable {
         let promise = eventLoop.makePromise(of: CommandResult.self)
         let command = Command.uidFetch(batches[index], items, changedSince: nil)
         let continuation = self.continuation
-        handler.value.submit(command, promise: promise, onFetch: { continuation.yield($0) })
+        handler.value.submit(command, promise: promise, onFetch: { response in
+            self.state.withLockedValue { $0.waiting += 1 }
+            continuation.yield(response)
+        })
         promise.futureResult.whenComplete { result in
             switch result {
             case let .success(result):
@@ -175,11 +208,21 @@ private final class BatchFeeder: Sendable {
                     continuation.finish(throwing: error)
                     return
                 }
-                let finished = self.state.withLockedValue { state -> Bool in
+                enum Next { case finish, send, wait }
+                let next = self.state.withLockedValue { state -> Next in
                     state.running -= 1
-                    return state.next >= self.batches.count && state.running == 0
+                    if state.next >= self.batches.count { return state.running == 0 ? .finish : .wait }
+                    guard state.waiting < self.maxWaiting else {
+                        state.deferred += 1
+                        return .wait
+                    }
+                    return .send
                 }
-                if finished { continuation.finish() } else { self.sendNext() }
+                switch next {
+                case .finish: continuation.finish()
+                case .send: self.sendNext()
+                case .wait: break
+                }
             case let .failure(error):
                 self.state.withLockedValue { $0.failed = true }
                 continuation.finish(throwing: error)

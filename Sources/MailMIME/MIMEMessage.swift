@@ -54,26 +54,28 @@ public struct MIMEMessage: Sendable {
         let text = Charset.decode(decoded, label: part.contentType.parameters["charset"])
         guard text.utf8.contains(0x0D) else { return text }
         // CR LF and lone CR become LF; CR and LF are single bytes in UTF-8, so bytes will do.
-        var previousCR = false
-        let utf8 = text.utf8
-        return String(unsafeUninitializedCapacity: utf8.count) { output in
-            var count = 0
-            for byte in utf8 {
-                if byte == 0x0D {
-                    output[count] = 0x0A
-                    count += 1
-                    previousCR = true
-                    continue
-                }
-                if byte == 0x0A, previousCR {
+        var contiguous = text
+        return contiguous.withUTF8 { input in
+            String(unsafeUninitializedCapacity: input.count) { output in
+                var count = 0
+                var previousCR = false
+                for byte in input {
+                    if byte == 0x0D {
+                        output[count] = 0x0A
+                        count += 1
+                        previousCR = true
+                        continue
+                    }
+                    if byte == 0x0A, previousCR {
+                        previousCR = false
+                        continue
+                    }
                     previousCR = false
-                    continue
+                    output[count] = byte
+                    count += 1
                 }
-                previousCR = false
-                output[count] = byte
-                count += 1
+                return count
             }
-            return count
         }
     }
 }

@@ -99,6 +99,39 @@ private struct SessionRig {
         await rig.close()
     }
 
+    @Test func fetchMessagesPausesWhileTheConsumerIsBehind() async throws {
+        let rig = try await SessionRig()
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            var uids: [UInt32] = []
+            var gateIterator = gate.makeAsyncIterator()
+            // One batch of one message in flight, one fetched message waiting at most.
+            try await rig.session.fetchMessages(uids: [1, 2, 3], maxBodySize: 100, batchSize: 1, pipelineDepth: 1) { message in
+                if message.uid == 1 { _ = await gateIterator.next() }
+                uids.append(message.uid)
+            }
+            return uids
+        }
+        func message(_ uid: Int) -> String {
+            "* \(uid) FETCH (UID \(uid) RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n"
+        }
+        let items = "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.100>)"
+        #expect(try await rig.nextWrite() == "A0001 UID FETCH 1 \(items)\r\n")
+        try await rig.reply(message(1) + "A0001 OK\r\n")
+        #expect(try await rig.nextWrite() == "A0002 UID FETCH 2 \(items)\r\n")
+        try await rig.reply(message(2) + "A0002 OK\r\n")
+        // The consumer is stuck on message 1 and message 2 waits: batch 3 is held back.
+        try await Task.sleep(for: .milliseconds(300))
+        let early = try await rig.channel.readOutbound(as: ByteBuffer.self)
+        #expect(early == nil, "no further FETCH while the consumer is behind")
+        open.yield()
+        let third = if let early { String(buffer: early) } else { try await rig.nextWrite() }
+        #expect(third == "A0003 UID FETCH 3 \(items)\r\n")
+        try await rig.reply(message(3) + "A0003 OK\r\n")
+        #expect(try await task.value == [1, 2, 3])
+        await rig.close()
+    }
+
     @Test func idleDeliversEventsAndDoneEndsIt() async throws {
         let rig = try await SessionRig()
         async let started = rig.session.idle()

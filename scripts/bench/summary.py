@@ -70,6 +70,11 @@ def main() -> int:
         ratio = rate / mb if rate and mb else None
         check("burst: mailtrigger / mbsync", "n/a" if ratio is None else f"{ratio * 100:.0f} %", ">= 60 %",
               ratio is not None and ratio >= 0.6)
+        floor = burst.get("webhook_alone_rate")
+        if floor is not None:
+            check("burst: webhook path alone (no IMAP/MIME/SQLite)", f"{floor:.0f} msg/s ({burst.get('webhook_alone_seconds', 0):.2f} s)", "-", None)
+            if mb:
+                check("burst: webhook path alone / mbsync", f"{floor / mb * 100:.0f} %", "-", None)
     elif "burst" in phases:
         check("burst", "no result", ">= 1000 msg/s, >= 60 % of mbsync", False)
 

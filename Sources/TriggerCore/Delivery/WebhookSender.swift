@@ -67,6 +67,8 @@ public final class WebhookSender: Sendable {
         } catch {
             (result, status) = (.permanent(endpoint.redact("\(error)")), nil)
         }
+        // Built only when it will be printed: a burst delivers thousands per second.
+        guard logger.logLevel <= .debug else { return result }
         var metadata: Logger.Metadata = [
             "MT_ACTION": "webhook",
             "MT_RESULT": "\(result.label)",
