@@ -56,6 +56,8 @@ struct MatchRuleTests {
         ("cc miss", .cc(text(.prefix, "support@")), false),
         ("header", .header(name: "x-priority", text(.equals, "1")), true),
         ("header missing", .header(name: "X-Spam", text(.contains, "")), false),
+        ("header value decoded (RFC 2047)", .header(name: "SUBJECT", text(.contains, "#4711 – paid")), true),
+        ("header raw encoded word does not match", .header(name: "subject", text(.contains, "=?utf-8?q?")), false),
         ("has attachment", .hasAttachment(true), true),
         ("no attachment", .hasAttachment(false), false),
         ("size bounds", .size(min: 100, max: 100_000), true),
@@ -69,6 +71,11 @@ struct MatchRuleTests {
     @Test(arguments: cases)
     func rule(name: String, rule: MatchRule, expected: Bool) {
         #expect(rule.matches(Self.facts) == expected, "\(name)")
+    }
+
+    @Test func headersAreDecodedWhenAskedFor() {
+        #expect(Self.facts.headers.first { $0.name == "Subject" }?.value == "Order #4711 – paid")
+        #expect(Array(Self.facts.values(of: "x-PRIORITY")) == ["1"])
     }
 
     @Test func everyMatchingFlowFiresUntilStop() {
