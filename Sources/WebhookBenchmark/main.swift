@@ -11,7 +11,8 @@ import TriggerCore
 //
 //   WebhookBenchmark --url URL --payload FILE [--count N] [--concurrency C]
 //
-// Prints `posted N in S s: R/s (F failed)`; exits 1 when a delivery failed.
+// Prints `posted N in S s: R/s (F failed), CPU C s` (its own user + system time); exits 1 when a
+// delivery failed.
 
 let usage = "usage: WebhookBenchmark --url URL --payload FILE [--count N (10000)] [--concurrency C (16)]"
 
@@ -80,5 +81,11 @@ let failed = await withTaskGroup(of: Bool.self) { group in
 let elapsed = ContinuousClock.now - started
 try await httpClient.shutdown().get()
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-print("posted \(count) in \(String(format: "%.3f", seconds)) s: \(Int((Double(count) / seconds).rounded()))/s (\(failed) failed)")
+// The process's own CPU time (user + system, all threads), start-up included.
+var resources = rusage()
+getrusage(RUSAGE_SELF.rawValue, &resources)
+let cpu = Double(resources.ru_utime.tv_sec + resources.ru_stime.tv_sec)
+    + Double(resources.ru_utime.tv_usec + resources.ru_stime.tv_usec) / 1e6
+print("posted \(count) in \(String(format: "%.3f", seconds)) s: \(Int((Double(count) / seconds).rounded()))/s (\(failed) failed), "
+    + "CPU \(String(format: "%.2f", cpu)) s")
 exit(failed == 0 ? 0 : 1)
