@@ -9,6 +9,19 @@ public struct HeaderField: Hashable, Sendable {
         self.name = name
         self.value = value
     }
+
+    /// Whether the field is named `other`, ignoring case (field names are case-insensitive,
+    /// RFC 5322 §1.2.2). The same answer as comparing `lowercased()` forms, without allocating
+    /// them for the usual ASCII names: a message's headers are looked up a dozen times each.
+    public func hasName(_ other: String) -> Bool {
+        let (lhs, rhs) = (name.utf8, other.utf8)
+        guard lhs.allSatisfy({ $0 < 0x80 }), rhs.allSatisfy({ $0 < 0x80 }) else {
+            return name.lowercased() == other.lowercased()
+        }
+        guard lhs.count == rhs.count else { return false }
+        // Letters differ from their other case by bit 0x20 alone.
+        return zip(lhs, rhs).allSatisfy { a, b in a == b || (a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) }
+    }
 }
 
 /// The header section of a message or part, in order; repeated fields are all kept.
@@ -19,14 +32,12 @@ public struct HeaderSection: Hashable, Sendable {
 
     /// The first field with this name (case-insensitive).
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
+        fields.first { $0.hasName(name) }?.value
     }
 
     /// Every field with this name, in order.
     public func all(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        fields.filter { $0.hasName(name) }.map(\.value)
     }
 }
 

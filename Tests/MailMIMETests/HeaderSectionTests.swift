@@ -166,6 +166,16 @@ struct HeaderSectionTests {
         #expect(section["mime-version"] == "1.0")
     }
 
+    @Test("a name matches as lowercased() forms would, with or without non-ASCII letters",
+          arguments: [("Content-Type", "content-type", true), ("X-A", "x-a", true), ("X-A", "X-B", false),
+                      ("X-A", "X-AB", false), ("X-[", "x-{", false), ("X-@", "X-`", false), ("X-1", "X-1", true),
+                      ("X-Größe", "x-grösse", false), ("X-GRÖSSE", "x-grösse", true), ("\u{212A}ey", "key", true),
+                      ("", "", true)])
+    func nameMatching(name: String, other: String, expected: Bool) {
+        #expect(HeaderField(name: name, value: "").hasName(other) == expected)
+        #expect(expected == (name.lowercased() == other.lowercased()), "the reference answer")
+    }
+
     @Test("the parsed root of a message has the same headers and body")
     func throughMessage() {
         let parsed = MIMEMessage(bytes: message("Subject: hi\nX-A: 1\n\nline 1\nline 2\n"))

@@ -41,7 +41,6 @@ public struct MessageFacts: Sendable {
 
     /// The decoded values (RFC 2047) of the fields named `name` (case-insensitive, RFC 5322 §1.2.2).
     public func values(of name: String) -> some Sequence<String> {
-        let lower = name.lowercased()
-        return fields.lazy.filter { $0.name.lowercased() == lower }.map { decoded ? $0.value : EncodedWords.decode($0.value) }
+        fields.lazy.filter { $0.hasName(name) }.map { decoded ? $0.value : EncodedWords.decode($0.value) }
     }
 }
