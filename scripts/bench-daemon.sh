@@ -14,7 +14,7 @@
 # Prints a summary table and exits 1 if a target was missed (2 on a setup error).
 #
 # Environment:
-#   BENCH_LATENCY_COUNT (200)  BENCH_BURST_COUNT (10000)  BENCH_IDLE_SECONDS (60)
+#   BENCH_LATENCY_COUNT (200)  BENCH_BURST_COUNT (10000)  BENCH_BURST_RUNS (3)  BENCH_IDLE_SECONDS (60)
 #   BENCH_IDLE_MAILBOXES (100) BENCH_SKIP (e.g. "burst,idle"; phases: latency burst idle)
 #   BENCH_DIR (/tmp/mt-bench: the Dovecot instance)  BENCH_TLS_PORT (16993)
 #   BENCH_PLAIN_PORT (16143)  BENCH_WEBHOOK_PORT (16880)  BENCH_CONCURRENCY (16)
@@ -27,6 +27,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 latency_count=${BENCH_LATENCY_COUNT:-200}
 burst_count=${BENCH_BURST_COUNT:-10000}
+burst_runs=${BENCH_BURST_RUNS:-3}
 idle_seconds=${BENCH_IDLE_SECONDS:-60}
 idle_mailboxes=${BENCH_IDLE_MAILBOXES:-100}
 skip=${BENCH_SKIP:-}
@@ -54,7 +55,7 @@ die() { log "error: $*"; exit 2; }
 now_ms() { date +%s%3N; }
 skipped() { [[ ",${skip// /,}," == *",$1,"* ]]; }
 
-for n in "$latency_count" "$burst_count" "$idle_seconds" "$idle_mailboxes" "$concurrency"; do
+for n in "$latency_count" "$burst_count" "$burst_runs" "$idle_seconds" "$idle_mailboxes" "$concurrency"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_* counts must be positive integers (got '$n')"
 done
 (($(id -u) == 0)) || die "must run as root (the private Dovecot switches to per-user uids)"
@@ -273,7 +274,7 @@ run_latency() {
 }
 
 # ------------------------------------------------------------------- burst ---
-run_burst() {
+burst_setup() {
     local uid maildir
     uid=$(uid_of "$burst_user")
     maildir=$(maildir_of "$burst_user")
@@ -282,19 +283,26 @@ run_burst() {
     "$python" "$bench/fill_maildir.py" "$maildir" --uid "$uid" --mailbox Burst --count "$burst_count" >&2
     log "warm-up (Dovecot indexes the mailbox; neither timed client pays for it): $(
         timeout 600 "$python" "$bench/warm_mailbox.py" "${imap_args[@]}" --user "$burst_user" --mailbox Burst)"
+}
 
+# burst_round N: one measurement of each client on the mailbox burst_setup filled, in this
+# order, with fresh state: $work/burst-N, $results/burst-N.json.
+burst_round() {
+    local name=burst-$1 uid
+    uid=$(uid_of "$burst_user")
+    log "--- burst round $1 of $burst_runs"
     # 1. mailtrigger (first).
-    start_receiver burst
-    write_config burst "$burst_user" all Burst
+    start_receiver "$name"
+    write_config "$name" "$burst_user" all Burst
     local t0 t1 deadline have=0 busy0 busy1 d_ticks r_ticks0 r_ticks1 hz
     hz=$(getconf CLK_TCK)
     busy0=$(machine_busy)
     r_ticks0=$(cpu_ticks "$receiver_pid")
     t0=$(now_ms)
-    start_daemon burst
+    start_daemon "$name"
     deadline=$((t0 + (burst_count / 50 + 120) * 1000))
     while (($(now_ms) < deadline)); do
-        have=$(cat "$work/burst/count" 2>/dev/null || echo 0)
+        have=$(cat "$work/$name/count" 2>/dev/null || echo 0)
         ((have >= burst_count)) && break
         kill -0 "$daemon_pid" 2>/dev/null || { log "the daemon exited"; break; }
         sleep 0.2
@@ -308,17 +316,17 @@ run_burst() {
     rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$daemon_pid/status" 2>/dev/null || echo 0)
     stop_pid "$daemon_pid" 40
     stop_pid "$receiver_pid" 10
-    daemon_warnings burst
+    daemon_warnings "$name"
     # The end is the last receipt's own timestamp (the count file is only rewritten each second).
-    t1=$(awk '{ if ($1 > m) m = $1 } END { printf "%.0f", m }' "$work/burst/keys.log")
+    t1=$(awk '{ if ($1 > m) m = $1 } END { printf "%.0f", m }' "$work/$name/keys.log")
     local first
-    first=$(awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.0f", m }' "$work/burst/keys.log")
-    have=$(awk '{ print $2 }' "$work/burst/keys.log" | sort -u | wc -l)
+    first=$(awk 'NR == 1 || $1 < m { m = $1 } END { printf "%.0f", m }' "$work/$name/keys.log")
+    have=$(awk '{ print $2 }' "$work/$name/keys.log" | sort -u | wc -l)
     log "mailtrigger: $have/$burst_count distinct keys; start -> first webhook $((first - t0)) ms, start -> last $((t1 - t0)) ms"
     log "CPU during the mailtrigger burst: daemon $(awk -v t="$d_ticks" -v h="$hz" 'BEGIN { printf "%.2f", t / h }') s, receiver $(awk -v a="$r_ticks0" -v b="$r_ticks1" -v h="$hz" 'BEGIN { printf "%.2f", (b - a) / h }') s, Dovecot imap $(awk -v t="$imap_ticks" -v h="$hz" 'BEGIN { printf "%.2f", t / h }') s; daemon peak RSS $((rss_kb / 1024)) MB; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
 
     # 2. mbsync (second), same mailbox, same server, into a fresh Maildir.
-    local near=$work/burst/mbsync-maildir rc=$work/burst/mbsyncrc m0 m1 got mb_status=0
+    local near=$work/$name/mbsync-maildir rc=$work/$name/mbsyncrc m0 m1 got mb_status=0
     rm -rf "$near" && mkdir -p "$near"
     cat >"$rc" <<RC
 # Written by scripts/bench-daemon.sh: pull one mailbox, no fsync (mailtrigger's SQLite WAL with
@@ -352,24 +360,24 @@ SyncState *
 RC
     busy0=$(machine_busy)
     m0=$(now_ms)
-    timeout $((burst_count / 20 + 120)) mbsync -c "$rc" -q bench >"$work/burst/mbsync.log" 2>&1 || mb_status=$?
+    timeout $((burst_count / 20 + 120)) mbsync -c "$rc" -q bench >"$work/$name/mbsync.log" 2>&1 || mb_status=$?
     m1=$(now_ms)
     busy1=$(machine_busy)
     got=$(find "$near/Burst/cur" "$near/Burst/new" -type f 2>/dev/null | wc -l)
-    ((mb_status == 0)) || { log "mbsync failed (exit $mb_status):"; tail -5 "$work/burst/mbsync.log" >&2; }
+    ((mb_status == 0)) || { log "mbsync failed (exit $mb_status):"; tail -5 "$work/$name/mbsync.log" >&2; }
     log "mbsync: $got/$burst_count messages in $((m1 - m0)) ms; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
 
     # 3. The webhook path alone: WebhookSender over AsyncHTTPClient, as the daemon configures
     # it, posting a payload of the burst's median size as many times, same concurrency, to a
     # fresh receiver. No IMAP, MIME or SQLite: what the machine allows for the last stage alone.
-    local payload=$work/burst/payload.json w_out=$work/burst/webhook-alone.txt w0 w1 w_status=0
-    "$python" - "$work/burst/state/state.sqlite" "$payload" <<'PY'
+    local payload=$work/$name/payload.json w_out=$work/$name/webhook-alone.txt w0 w1 w_status=0
+    "$python" - "$work/$name/state/state.sqlite" "$payload" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 rows = db.execute("SELECT payload FROM outbox WHERE kind = 'action' ORDER BY length(payload)").fetchall()
 open(sys.argv[2], "wb").write(rows[len(rows) // 2][0])
 PY
-    start_receiver webhook-alone
+    start_receiver "$name-webhook"
     w0=$(now_ms)
     timeout $((burst_count / 50 + 120)) "$webhook_bench" --url "http://127.0.0.1:$webhook_port/hook" --payload "$payload" \
         --count "$burst_count" --concurrency "$concurrency" >"$w_out" 2>&1 || w_status=$?
@@ -377,7 +385,7 @@ PY
     stop_pid "$receiver_pid" 10
     log "webhook path alone: $(cat "$w_out") (payload $(wc -c <"$payload") bytes)"
 
-    "$python" - "$results/burst.json" <<PY
+    "$python" - "$results/$name.json" <<PY
 import json, sys
 count, have, t0, t1, first = $burst_count, $have, $t0, $t1, $first
 m0, m1, got, mb_status = $m0, $m1, $got, $mb_status
@@ -392,6 +400,28 @@ result = {"count": count, "received": have, "concurrency": $concurrency,
           "webhook_alone_seconds": (w1 - w0) / 1000,
           "webhook_alone_rate": count / ((w1 - w0) / 1000) if w_status == 0 else None}
 json.dump(result, open(sys.argv[1], "w"), indent=1)
+PY
+}
+
+# run_burst: BENCH_BURST_RUNS rounds on one filled mailbox; burst.json holds each figure's median
+# (mbsync's rate varies most between runs: its 10,000 file creations compete with writeback).
+run_burst() {
+    burst_setup
+    local n
+    for ((n = 1; n <= burst_runs; n++)); do burst_round "$n"; done
+    "$python" - "$results" "$burst_runs" <<'PY'
+import json, statistics, sys
+directory, runs = sys.argv[1], int(sys.argv[2])
+rounds = [json.load(open(f"{directory}/burst-{n}.json")) for n in range(1, runs + 1)]
+def median(key):
+    values = [r[key] for r in rounds if r.get(key) is not None]
+    return statistics.median(values) if len(values) == len(rounds) else None
+result = {key: median(key) for key in rounds[0] if isinstance(rounds[0][key], (int, float)) or rounds[0][key] is None}
+result["received"] = min(r["received"] for r in rounds)
+result["count"] = rounds[0]["count"]
+result["runs"] = runs
+result["rounds"] = rounds
+json.dump(result, open(f"{directory}/burst.json", "w"), indent=1)
 PY
 }
 
