@@ -14,13 +14,25 @@ public struct HeaderField: Hashable, Sendable {
     /// RFC 5322 §1.2.2). The same answer as comparing `lowercased()` forms, without allocating
     /// them for the usual ASCII names: a message's headers are looked up a dozen times each.
     public func hasName(_ other: String) -> Bool {
-        let (lhs, rhs) = (name.utf8, other.utf8)
-        guard lhs.allSatisfy({ $0 < 0x80 }), rhs.allSatisfy({ $0 < 0x80 }) else {
-            return name.lowercased() == other.lowercased()
+        var (lhs, rhs) = (name, other)
+        let ascii = lhs.withUTF8 { lhs in rhs.withUTF8 { rhs in Self.asciiNamesEqual(lhs, rhs) } }
+        return ascii ?? (name.lowercased() == other.lowercased())
+    }
+
+    /// Case-insensitive equality of two ASCII names; nil when either holds a non-ASCII byte (then
+    /// only a full Unicode lowercasing decides: the Kelvin sign lowercases to `k`).
+    static func asciiNamesEqual(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard lhs.count == rhs.count else {
+            return lhs.contains { $0 >= 0x80 } || rhs.contains { $0 >= 0x80 } ? nil : false
         }
-        guard lhs.count == rhs.count else { return false }
-        // Letters differ from their other case by bit 0x20 alone.
-        return zip(lhs, rhs).allSatisfy { a, b in a == b || (a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) }
+        for index in lhs.indices {
+            let (a, b) = (lhs[index], rhs[index])
+            if a >= 0x80 || b >= 0x80 { return nil }
+            // Letters differ from their other case by bit 0x20 alone. A difference in an ASCII
+            // byte with only ASCII before it decides: the lowercased forms differ there too.
+            if a != b, !(a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
+        }
+        return true
     }
 }
 

@@ -1,7 +1,13 @@
 extension Payload {
-    /// The payload as JSON (RFC 8259), keys in schema order, UTF-8. `pretty` indents by two
-    /// spaces for people; webhooks get the compact form.
+    /// The payload as JSON (RFC 8259), keys in schema order. `pretty` indents by two spaces for
+    /// people; webhooks get the compact form.
     public func json(pretty: Bool = false) -> String {
+        String(decoding: jsonBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// ``json(pretty:)`` as its UTF-8 bytes, for callers that store or send bytes: no string is
+    /// built and validated on the way (the writer only ever writes valid UTF-8).
+    public func jsonBytes(pretty: Bool = false) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty)
         writer.object {
             $0.field("schemaVersion") { $0.number(Self.schemaVersion) }
@@ -59,7 +65,7 @@ extension Payload {
             $0.field("truncated") { $0.bool(truncated) }
             $0.field("warnings") { writer in writer.array(warnings) { $0.string($1) } }
         }
-        return writer.output
+        return writer.bytes
     }
 }
 
@@ -73,8 +79,6 @@ struct JSONWriter {
     var needsComma = false
 
     init(pretty: Bool) { self.pretty = pretty }
-
-    var output: String { String(decoding: bytes, as: UTF8.self) }
 
     mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }

@@ -122,6 +122,8 @@ struct FixtureMessageTests {
         let options = PayloadOptions(includeHeaders: true, includeRaw: true, includeAttachmentContent: true)
         let built = Payload(message: MIMEMessage(bytes: bytes), options: options)
         let json = try #require(parseJSON(built.json()))
+        #expect(built.jsonBytes() == Array(built.json().utf8) && built.jsonBytes(pretty: true) == Array(built.json(pretty: true).utf8),
+                "jsonBytes is json's UTF-8")
         #expect(json["subject"] as? String == expected.subject)
         #expect(json["text"] as? String == expected.text)
         #expect((json["html"] as? String) == expected.html)

@@ -170,6 +170,7 @@ struct HeaderSectionTests {
           arguments: [("Content-Type", "content-type", true), ("X-A", "x-a", true), ("X-A", "X-B", false),
                       ("X-A", "X-AB", false), ("X-[", "x-{", false), ("X-@", "X-`", false), ("X-1", "X-1", true),
                       ("X-Größe", "x-grösse", false), ("X-GRÖSSE", "x-grösse", true), ("\u{212A}ey", "key", true),
+                      ("\u{212A}-A", "k-b", false), ("A-\u{212A}", "b-k", false), ("ÄB", "äb", true),
                       ("", "", true)])
     func nameMatching(name: String, other: String, expected: Bool) {
         #expect(HeaderField(name: name, value: "").hasName(other) == expected)

@@ -44,14 +44,14 @@ public struct IngestPlanner: Sendable {
                                           uid: fetched.uid, flow: flow.name)
             var flowPayload = payload
             flowPayload.context.flow = flow.name
-            let json = Data(flowPayload.json().utf8)
+            let json = Data(flowPayload.jsonBytes())
             for (index, action) in flow.actions.enumerated() {
                 var body = json
                 if case let .exec(exec) = action, exec.stdin == .raw {
                     var withRaw = Payload(message: message, options: options(raw: true), context: flowPayload.context)
                     if fetched.truncated { Self.markHeaderOnly(&withRaw, size: fetched.size, limit: profile.maxMessageSize) }
                     withRaw.size = payload.size
-                    body = Data(withRaw.json().utf8)
+                    body = Data(withRaw.jsonBytes())
                 }
                 jobs.append(StateStore.NewJob(flow: flow.name, actionIndex: index, kind: .action,
                                               idempotencyKey: DeliveryKey.action(key, index: index), payload: body))
