@@ -14,7 +14,7 @@ extension StateStore {
         }
     }
 
-    /// Records one attempt of the job `id` (see ``record(_:policy:now:random:postActions:)``).
+    /// Records one attempt of the job `id` (see ``record(_:policy:now:postActions:)``); for tests and tools.
     @discardableResult
     public func record(_ result: AttemptResult, for id: Int64, policy: RetryPolicy, now: Date = Date(),
                        random: Double = Double.random(in: 0..<1),
