@@ -178,8 +178,16 @@ public final class Dispatcher: Service, Sendable {
             do {
                 statuses = try await store.record(batch, policy: policy, postActions: postActions)
             } catch {
-                // Nothing was recorded: the jobs stay pending and run again (at least once).
-                logger.error("cannot record job results", metadata: ["MT_ERROR": "\(error)", "MT_JOBS": "\(batch.count)"])
+                logger.error("cannot record job results; trying again", metadata: ["MT_ERROR": "\(error)", "MT_JOBS": "\(batch.count)"])
+                // The actions ran; only their results are missing. Releasing the jobs would run
+                // them again at once, and again, for as long as the store refuses writes (a full
+                // disk): keep them running and retry the recording instead. Cancelled (the drain
+                // timed out), they stay pending and run after the restart — at least once.
+                if !Task.isCancelled {
+                    state.withLockedValue { $0.finished.insert(contentsOf: batch, at: 0) }
+                    try? await Task.sleep(for: tick)
+                    continue
+                }
                 statuses = []
             }
             for (attempt, status) in zip(batch, statuses) { log(attempt, status: status) }

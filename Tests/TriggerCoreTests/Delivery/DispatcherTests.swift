@@ -108,4 +108,31 @@ struct DispatcherTests {
         let retrying = try #require(try store.dueJobs(limit: 5, now: Date() + 3600).first)
         #expect(retrying.idempotencyKey == "p/INBOX/1/2/f#0" && retrying.attempts == 1 && retrying.lastError == "HTTP 503")
     }
+
+    @Test func resultsTheStoreRefusesAreRecordedLaterWithoutRunningTheJobsAgain() async throws {
+        let store = try store(messages: 5)
+        // The writer refuses every write, as with a full disk.
+        try await store.database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 1") }
+        let performer = ScriptedPerformer()
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 8,
+                                    tick: .milliseconds(100), logger: Self.silent)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while performer.counts.withLockedValue({ $0.calls.count }) < 5, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["pending": 5])
+            #expect(dispatcher.running == 5, "finished but unrecorded jobs stay running")
+            try await store.database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 0") }
+            while try store.jobCounts(profile: "p", mailbox: "INBOX") != ["succeeded": 5], ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 5])
+        let calls = performer.counts.withLockedValue { $0.calls }
+        #expect(calls.count == 5 && calls.values.allSatisfy { $0 == 1 }, "each job ran once: \(calls)")
+    }
 }
