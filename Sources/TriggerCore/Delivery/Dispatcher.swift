@@ -37,7 +37,11 @@ public final class Dispatcher: Service, Sendable {
     private let state = NIOLockedValueBox(State())
 
     struct State {
+        /// Jobs started and not yet recorded: never read as due again.
         var inFlight: Set<Int64> = []
+        /// How many of them have finished and wait for `finished` to be recorded. They hold no
+        /// slot, so a commit does not stall the deliveries; `maxUnrecordedPerSlot` bounds them.
+        var unrecorded = 0
         /// Due jobs read ahead, so a burst costs one outbox query per batch, not one per job.
         /// Only the dispatcher starts pending jobs, so a queued job cannot be taken by anyone else.
         var queue: [StateStore.Job] = []
@@ -65,7 +69,11 @@ public final class Dispatcher: Service, Sendable {
         wakeContinuation.yield()
     }
 
-    /// The jobs running now.
+    /// Finished attempts allowed to wait for their commit, per slot: enough to cover a commit's
+    /// time at full speed, and a bound when the store refuses writes (nothing new starts then).
+    static let maxUnrecordedPerSlot = 3
+
+    /// The jobs started and not yet recorded: running, or finished and waiting for their commit.
     public var running: Int { state.withLockedValue { $0.inFlight.count } }
 
     public func run() async throws {
@@ -113,7 +121,8 @@ public final class Dispatcher: Service, Sendable {
     /// outbox when empty.
     private func nextJob() -> StateStore.Job? {
         let (free, needsRefill, inFlight) = state.withLockedValue {
-            (concurrency - $0.inFlight.count, $0.queue.isEmpty, $0.inFlight)
+            (min(concurrency - ($0.inFlight.count - $0.unrecorded),
+                 concurrency * (1 + Self.maxUnrecordedPerSlot) - $0.inFlight.count), $0.queue.isEmpty, $0.inFlight)
         }
         guard free > 0 else { return nil }
         if needsRefill {
@@ -163,10 +172,13 @@ public final class Dispatcher: Service, Sendable {
     private func record(_ attempt: StateStore.Attempt) async {
         let leads = state.withLockedValue { state in
             state.finished.append(attempt)
+            state.unrecorded += 1
             guard !state.recording else { return false }
             state.recording = true
             return true
         }
+        // Its slot is free now: start the next job while this result waits for its commit.
+        wake()
         guard leads else { return }
         let performer = self.performer
         var postActions: (@Sendable (StateStore.Job, Bool) -> Data?)?
@@ -193,6 +205,7 @@ public final class Dispatcher: Service, Sendable {
             for (attempt, status) in zip(batch, statuses) { log(attempt, status: status) }
             state.withLockedValue { state in
                 for attempt in batch { state.inFlight.remove(attempt.job.id) }
+                state.unrecorded -= batch.count
             }
             wake()
         }

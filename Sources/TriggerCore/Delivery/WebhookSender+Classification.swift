@@ -12,11 +12,13 @@ import Darwin
 
 extension WebhookSender {
     /// Maps an exchange to an attempt result (DESIGN.md §5) and the HTTP status, if any.
-    func classify(_ outcome: Outcome, endpoint: WebhookEndpoint, timeout: Duration,
+    /// `endpoint` is only made for a failure's reason.
+    func classify(_ outcome: Outcome, endpoint makeEndpoint: @autoclosure () -> WebhookEndpoint, timeout: Duration,
                   now: Date) -> (StateStore.AttemptResult, Int?) {
+        if case let .response(status, _, _) = outcome, (200...299).contains(status) { return (.succeeded, status) }
+        let endpoint = makeEndpoint()
         switch outcome {
         case let .response(status, headers, body):
-            if (200...299).contains(status) { return (.succeeded, status) }
             var reason = "HTTP \(status) from \(endpoint.display)"
             let excerpt = Self.excerpt(body)
             if !excerpt.isEmpty { reason += ": " + excerpt }
@@ -29,12 +31,6 @@ extension WebhookSender {
             // 1xx as a final answer, 3xx (redirects are not followed), other 4xx: sending the
             // same request again cannot help.
             return (.permanent(reason), status)
-        case let .timedOut(underlying):
-            var reason = "timed out after \(timeout.shortDescription) waiting for \(endpoint.display)"
-            if let underlying, let (cause, _) = Self.describe(underlying), cause != "cancelled" {
-                reason += " (\(cause))"
-            }
-            return (.retryable(endpoint.redact(reason), retryAfter: nil), nil)
         case let .failed(error):
             guard let (cause, permanent) = Self.describe(error) else {
                 return (.retryable(endpoint.redact("timed out after \(timeout.shortDescription) waiting for \(endpoint.display)"),

@@ -3,6 +3,8 @@ import Crypto
 public import Foundation
 public import Logging
 import NIOCore
+import NIOHTTP1
+import Synchronization
 
 /// Delivers one webhook job: a `POST` of the payload (DESIGN.md §5 webhook contract,
 /// `docs/actions.md`).
@@ -31,8 +33,10 @@ public final class WebhookSender: Sendable {
     /// beyond the outbox's age limit in one step.
     static let maxRetryAfter: Duration = .seconds(3600)
 
-    private let httpClient: HTTPClient
-    private let logger: Logger
+    let httpClient: HTTPClient
+    let logger: Logger
+    /// Webhook URLs already parsed and checked (`checkedURL`).
+    private let checkedURLs = Mutex<[String: URL]>([:])
 
     /// `httpClient` should be made with `WebhookSender.clientConfiguration()` (no redirects, no
     /// connect retries inside one attempt); the caller owns it and shuts it down.
@@ -45,30 +49,33 @@ public final class WebhookSender: Sendable {
     /// reported, not chased), and a refused connection fails the attempt at once instead of
     /// being retried inside it until the timeout — the outbox retries with backoff. Up to
     /// `concurrency` (at least 8) keep-alive connections per host, so every running delivery
-    /// can have its own.
+    /// can have its own. No tracing: mailtrigger bootstraps no tracer, and AsyncHTTPClient
+    /// would still parse each URL again to fill the spans of the no-op one.
     public static func clientConfiguration(concurrency: Int = 8) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, concurrency)
+        configuration.tracing.tracer = nil
         return configuration
     }
 
     /// POSTs `job.payload` to `action.url` and classifies the outcome. `secret` is the resolved
     /// `action.secret`; `now` stamps the signature and anchors an HTTP-date `Retry-After`.
     public func deliver(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date = Date()) async -> StateStore.AttemptResult {
-        let endpoint = WebhookEndpoint(url: action.url, secret: secret)
+        // Made only when a reason or a log line needs it: a burst delivers thousands per second.
+        func endpoint() -> WebhookEndpoint { WebhookEndpoint(url: action.url, secret: secret) }
         let started = ContinuousClock.now
         let result: StateStore.AttemptResult
         let status: Int?
         do {
             let request = try makeRequest(action, job: job, secret: secret, now: now)
             let outcome = await exchange(request, timeout: action.timeout)
-            (result, status) = classify(outcome, endpoint: endpoint, timeout: action.timeout, now: now)
+            (result, status) = classify(outcome, endpoint: endpoint(), timeout: action.timeout, now: now)
         } catch {
-            (result, status) = (.permanent(endpoint.redact("\(error)")), nil)
+            (result, status) = (.permanent(endpoint().redact("\(error)")), nil)
         }
-        // Built only when it will be printed: a burst delivers thousands per second.
         guard logger.logLevel <= .debug else { return result }
+        let endpoint = endpoint()
         var metadata: Logger.Metadata = [
             "MT_ACTION": "webhook",
             "MT_RESULT": "\(result.label)",
@@ -87,34 +94,43 @@ public final class WebhookSender: Sendable {
         var description: String
     }
 
-    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> HTTPClientRequest {
-        guard let url = URL(string: action.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> HTTPClient.Request {
+        // The action's headers first, minus the ones mailtrigger owns: the body's type, the key
+        // receivers deduplicate on, the signature, and the framing AsyncHTTPClient computes.
+        var headers = HTTPHeaders()
+        if !action.headers.isEmpty {
+            var reserved: Set<String> = ["content-type", "idempotency-key", "content-length", "transfer-encoding", "host",
+                                         "connection", WebhookSender.timestampHeader.lowercased()]
+            reserved.insert(action.signatureHeader.lowercased())
+            for (name, value) in action.headers.sorted(by: { $0.key < $1.key }) where !reserved.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+        }
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        if !headers.contains(name: "User-Agent") {
+            headers.add(name: "User-Agent", value: WebhookSender.userAgent)
+        }
+        headers.replaceOrAdd(name: "Idempotency-Key", value: job.messageKey)
+        if let secret {
+            let timestamp = String(Int64(now.timeIntervalSince1970.rounded(.down)))
+            headers.replaceOrAdd(name: WebhookSender.timestampHeader, value: timestamp)
+            headers.replaceOrAdd(name: action.signatureHeader,
+                                 value: WebhookSender.signature(secret: secret, timestamp: timestamp, body: job.payload))
+        }
+        return try HTTPClient.Request(url: try checkedURL(action.url), method: .POST, headers: headers,
+                                      body: .bytes(job.payload), tlsConfiguration: nil)
+    }
+
+    /// `text` parsed, once per URL: parsing with Foundation costs more than the rest of building
+    /// the request, and a daemon posts to the same few URLs all day.
+    private func checkedURL(_ text: String) throws(RequestError) -> URL {
+        if let url = checkedURLs.withLock({ $0[text] }) { return url }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               url.host != nil else {
             throw RequestError(description: "invalid webhook URL (must be http or https with a host)")
         }
-        var request = HTTPClientRequest(url: action.url)
-        request.method = .POST
-        // The action's headers first, minus the ones mailtrigger owns: the body's type, the key
-        // receivers deduplicate on, the signature, and the framing AsyncHTTPClient computes.
-        var reserved: Set<String> = ["content-type", "idempotency-key", "content-length", "transfer-encoding", "host",
-                                     "connection", WebhookSender.timestampHeader.lowercased()]
-        reserved.insert(action.signatureHeader.lowercased())
-        for (name, value) in action.headers.sorted(by: { $0.key < $1.key }) where !reserved.contains(name.lowercased()) {
-            request.headers.add(name: name, value: value)
-        }
-        request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        if !request.headers.contains(name: "User-Agent") {
-            request.headers.add(name: "User-Agent", value: WebhookSender.userAgent)
-        }
-        request.headers.replaceOrAdd(name: "Idempotency-Key", value: job.messageKey)
-        if let secret {
-            let timestamp = String(Int64(now.timeIntervalSince1970.rounded(.down)))
-            request.headers.replaceOrAdd(name: WebhookSender.timestampHeader, value: timestamp)
-            request.headers.replaceOrAdd(name: action.signatureHeader,
-                                         value: WebhookSender.signature(secret: secret, timestamp: timestamp, body: job.payload))
-        }
-        request.body = .bytes(ByteBuffer(bytes: job.payload))
-        return request
+        checkedURLs.withLock { $0[text] = url }
+        return url
     }
 
     /// `sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: the timestamp is
@@ -128,60 +144,5 @@ public final class WebhookSender: Sendable {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-    }
-
-    /// What one exchange produced.
-    enum Outcome: Sendable {
-        case response(status: Int, headers: [(String, String)], body: String)
-        case failed(any Error)
-        case timedOut(underlying: (any Error)?)
-    }
-
-    /// Sends the request and reads the response within `timeout`. AsyncHTTPClient's deadline
-    /// stops at the response head; a timer racing the whole exchange also bounds a receiver
-    /// that trickles its body.
-    func exchange(_ request: HTTPClientRequest, timeout: Duration) async -> Outcome {
-        let httpClient = self.httpClient
-        let logger = self.logger
-        return await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                do {
-                    let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
-                    var kept = [UInt8]()
-                    // Read to the end so the connection can be reused, keeping only a prefix.
-                    for try await chunk in response.body {
-                        let room = WebhookSender.keptBodyBytes - kept.count
-                        if room > 0 { kept.append(contentsOf: chunk.readableBytesView.prefix(room)) }
-                    }
-                    let headers = response.headers.map { ($0.name, $0.value) }
-                    return .response(status: Int(response.status.code), headers: headers,
-                                     body: String(decoding: kept, as: UTF8.self))
-                } catch {
-                    return .failed(error)
-                }
-            }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout)
-                    return .timedOut(underlying: nil)
-                } catch {
-                    return nil  // cancelled: the exchange finished first
-                }
-            }
-            var first: Outcome?
-            while let next = await group.next() {
-                guard let outcome = next else { continue }
-                if first == nil {
-                    first = outcome
-                    group.cancelAll()
-                    if case .timedOut = outcome { continue }
-                    break
-                }
-                // The exchange's own ending after the timer cancelled it: keep its cause when it
-                // says more than "cancelled" (a refused connection retried until the deadline).
-                if case let .failed(error) = outcome { first = .timedOut(underlying: error) }
-            }
-            return first ?? .timedOut(underlying: nil)
-        }
     }
 }

@@ -17,6 +17,8 @@ public struct MailboxSynchronizer: Sendable {
     public var reprocessWindow: TimeInterval = 30 * 86_400
     /// Told after each committed batch that queued jobs, so the dispatcher wakes at once.
     public var onQueued: @Sendable () -> Void
+    /// How many tasks plan a batch (`IngestPlanner.plan(_:uidValidity:ways:)`): one per core.
+    public var planningWays = ProcessInfo.processInfo.activeProcessorCount
 
     public init(store: StateStore, planner: IngestPlanner, logger: Logger, batchSize: Int = 100,
                 onQueued: @escaping @Sendable () -> Void = {}) {
@@ -105,33 +107,52 @@ public struct MailboxSynchronizer: Sendable {
             return Outcome()
         }
         var outcome = Outcome()
-        var pending: [StateStore.IngestedMessage] = []
+        var pending: [FetchedMessage] = []
         let dedupeSince = Date().addingTimeInterval(-reprocessWindow)
-        func flush() async throws {
-            guard !pending.isEmpty else { return }
-            let queued = try await store.ingest(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity, messages: pending)
-            outcome.ingested += pending.count
-            outcome.queued += queued
-            pending.removeAll(keepingCapacity: true)
-            if queued > 0 { onQueued() }
-        }
-        try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize), batchSize: batchSize) { fetched in
-            var plan = planner.plan(fetched, uidValidity: uidValidity)
-            if let through = state.reprocessThrough, fetched.uid <= through, let messageID = plan.message.messageID,
-               try store.hasSeen(messageID: messageID, profile: profile.name, mailbox: mailbox, since: dedupeSince) {
-                plan.message.jobs = []
-                logger.info("skipped: Message-ID already processed before the UIDVALIDITY change",
-                            metadata: ["MT_PROFILE": "\(profile.name)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
-                                       "MT_MESSAGE_ID": "\(messageID)"])
+        let (store, profileName, mailbox, onQueued) = (store, profile.name, mailbox, onQueued)
+        try await withThrowingTaskGroup(of: (ingested: Int, queued: Int).self) { writes in
+            func committed(_ batch: (ingested: Int, queued: Int)) {
+                outcome.ingested += batch.ingested
+                outcome.queued += batch.queued
+                if batch.queued > 0 { onQueued() }
             }
-            for flow in plan.flows {
-                logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profile.name)", "MT_MAILBOX": "\(mailbox)",
-                                                      "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
+            // One batch commits while the next is planned; never two at once, so batches
+            // commit in order and the cursor only moves forward.
+            func flush() async throws {
+                guard !pending.isEmpty else { return }
+                let plans = await planner.plan(pending, uidValidity: uidValidity, ways: planningWays)
+                var batch: [StateStore.IngestedMessage] = []
+                batch.reserveCapacity(plans.count)
+                for (fetched, var plan) in zip(pending, plans) {
+                    if let through = state.reprocessThrough, fetched.uid <= through, let messageID = plan.message.messageID,
+                       try store.hasSeen(messageID: messageID, profile: profileName, mailbox: mailbox, since: dedupeSince) {
+                        plan.message.jobs = []
+                        logger.info("skipped: Message-ID already processed before the UIDVALIDITY change",
+                                    metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
+                                               "MT_MESSAGE_ID": "\(messageID)"])
+                    }
+                    for flow in plan.flows {
+                        logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
+                                                              "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
+                    }
+                    batch.append(plan.message)
+                }
+                pending.removeAll(keepingCapacity: true)
+                if let previous = try await writes.next() { committed(previous) }
+                writes.addTask {
+                    let queued = try await store.ingest(profile: profileName, mailbox: mailbox, uidValidity: uidValidity,
+                                                        messages: batch)
+                    return (batch.count, queued)
+                }
             }
-            pending.append(plan.message)
-            if pending.count >= batchSize { try await flush() }
+            try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize),
+                                            batchSize: batchSize) { fetched in
+                pending.append(fetched)
+                if pending.count >= batchSize { try await flush() }
+            }
+            try await flush()
+            while let last = try await writes.next() { committed(last) }
         }
-        try await flush()
         // A UID the search returned that the fetch did not (expunged meanwhile) is gone: move
         // the cursor past it so it is not searched for again and again.
         if let last = uids.last, outcome.ingested < uids.count {

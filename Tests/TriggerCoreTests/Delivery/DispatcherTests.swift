@@ -135,4 +135,34 @@ struct DispatcherTests {
         let calls = performer.counts.withLockedValue { $0.calls }
         #expect(calls.count == 5 && calls.values.allSatisfy { $0 == 1 }, "each job ran once: \(calls)")
     }
+
+    @Test func unrecordedResultsFreeTheirSlotButAreBounded() async throws {
+        let store = try store(messages: 100)
+        // The writer refuses every write: no result can be recorded.
+        try await store.database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 1") }
+        let performer = ScriptedPerformer()
+        let concurrency = 4, bound = concurrency * (1 + Dispatcher.maxUnrecordedPerSlot)
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: concurrency,
+                                    tick: .milliseconds(100), logger: Self.silent)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while performer.counts.withLockedValue({ $0.calls.count }) < bound, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            // A waiting commit does not stall deliveries, but a store that refuses them does.
+            #expect(performer.counts.withLockedValue { $0.calls.count } == bound)
+            #expect(dispatcher.running == bound)
+            try await store.database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA query_only = 0") }
+            while try store.jobCounts(profile: "p", mailbox: "INBOX") != ["succeeded": 100], ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 100])
+        let counts = performer.counts.withLockedValue { $0 }
+        #expect(counts.calls.count == 100 && counts.calls.values.allSatisfy { $0 == 1 }, "each job ran once")
+        #expect(counts.maxRunning <= concurrency, "max running \(counts.maxRunning)")
+    }
 }

@@ -181,6 +181,20 @@ struct WebhookSenderTests {
         }
     }
 
+    @Test func receiverTricklingItsBodyTimesOut() async throws {
+        // The head arrives at once; the timeout bounds the whole exchange, body included.
+        let server = try await TricklingServer()
+        try await withSender { sender in
+            let started = ContinuousClock.now
+            let result = await sender.deliver(action("http://127.0.0.1:\(server.port)/hook", timeout: .milliseconds(700)),
+                                              job: DeliveryFixtures.job(), secret: nil)
+            let elapsed = ContinuousClock.now - started
+            #expect(result == .retryable("timed out after 700ms waiting for 127.0.0.1:\(server.port)", retryAfter: nil))
+            #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(3), "\(elapsed)")
+        }
+        await server.stop()
+    }
+
     @Test func reasonsNeverCarrySecretsUserinfoOrQuery() async throws {
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }

@@ -100,4 +100,19 @@ struct IngestPlannerTests {
         #expect(IngestPlanner.headerSection(of: Array("A: b\n\nbody".utf8)) == Array("A: b\n\n".utf8))
         #expect(IngestPlanner.headerSection(of: Array("A: b\r\nC: d".utf8)) == Array("A: b\r\nC: d".utf8))
     }
+
+    @Test(arguments: [1, 2, 3, 7, 40])
+    func aBatchIsPlannedInOrderWhateverTheNumberOfTasks(ways: Int) async throws {
+        let planner = IngestPlanner(profile: try TriggerTestSupport.profile(flows: Self.flows), mailbox: "INBOX")
+        let batch = (1...23).map { uid in
+            message(uid: UInt32(uid), subject: uid % 3 == 0 ? "order #\(uid)" : "just flag \(uid)", from: "x\(uid)@shop.example")
+        }
+        let serial = batch.map { planner.plan($0, uidValidity: 7) }
+        let plans = await planner.plan(batch, uidValidity: 7, ways: ways)
+        #expect(plans.map(\.message.uid) == Array(1...23))
+        #expect(plans.map(\.flows) == serial.map(\.flows))
+        #expect(plans.map { $0.message.jobs.map(\.idempotencyKey) } == serial.map { $0.message.jobs.map(\.idempotencyKey) })
+        #expect(plans.map { $0.message.jobs.map(\.payload) } == serial.map { $0.message.jobs.map(\.payload) })
+        #expect(await planner.plan([], uidValidity: 7, ways: ways).isEmpty)
+    }
 }
