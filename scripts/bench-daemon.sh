@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mailtrigger daemon benchmark, on demand (not part of scripts/test.sh). Described in
-# docs/benchmarks.md. Builds mailtrigger and WebhookReceiverTool in release (.build-bench),
+# docs/benchmarks.md. Builds mailtrigger and WebhookReceiverTool as shipped (scripts/build-release.sh),
 # starts a private Dovecot on loopback (scripts/imap-test-server.sh, ports 16993/16143) and
 # measures, printing each figure next to its target:
 #   latency  IDLE mode, APPEND done -> webhook received, BENCH_LATENCY_COUNT messages one at a
@@ -102,14 +102,12 @@ stop_pid() {
 log "work directory: $work"
 log "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-log "building mailtrigger and WebhookReceiverTool (release, .build-bench; a cold build takes 10+ min)"
-for product in mailtrigger WebhookReceiverTool WebhookBenchmark; do
-    if ! swift build -c release --scratch-path "$root/.build-bench" --product "$product" >"$work/build-$product.log" 2>&1; then
-        tail -40 "$work/build-$product.log" >&2
-        die "building $product failed (log: $work/build-$product.log)"
-    fi
-done
-bin=$(swift build -c release --scratch-path "$root/.build-bench" --show-bin-path)
+log "building mailtrigger, WebhookReceiverTool and WebhookBenchmark as shipped (scripts/build-release.sh, .build-static; a cold build takes 10+ min)"
+if ! built=$("$root/scripts/build-release.sh" mailtrigger WebhookReceiverTool WebhookBenchmark 2>"$work/build.log"); then
+    tail -40 "$work/build.log" >&2
+    die "the release build failed (log: $work/build.log)"
+fi
+bin=$(dirname "$(head -1 <<<"$built")")
 # BENCH_MAILTRIGGER: measure another build of the daemon (say, one linked with -static-stdlib).
 mailtrigger=${BENCH_MAILTRIGGER:-$bin/mailtrigger}
 receiver_bin=$bin/WebhookReceiverTool

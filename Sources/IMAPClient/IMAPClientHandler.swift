@@ -309,7 +309,10 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             // result of a STATUS command that happens to be first in flight.
             if let owner = inFlight.first, !owner.isStatus { owner.untagged.append(response) }
         default:
-            if let owner = inFlight.first { owner.untagged.append(response) }
+            // Nothing reads an IDLE's untagged data, and a server may send keepalives such as
+            // `* OK Still here` every second of an IDLE that lasts minutes: kept, they would
+            // pile up for the whole IDLE.
+            if let owner = inFlight.first, !owner.isIdle { owner.untagged.append(response) }
         }
     }
 

@@ -30,6 +30,7 @@ extension IMAPSession {
         let installed = NIOLockedValueBox<(NIOLoopBound<IMAPClientHandler>, EventLoopFuture<StatusResponse>)?>(nil)
         let bootstrap = keepalive(ClientBootstrap(group: eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(configuration.connectTimeout), enabled: configuration.tcpKeepalive)
+            .channelOption(ChannelOptions.allocator, value: PageBackedAllocator.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if configuration.security == .tls, let sslContext {
@@ -160,6 +161,7 @@ extension IMAPSession {
         tls.minimumTLSVersion = options.minimumVersion == .tls13 ? .tlsv13 : .tlsv12
         if let maximum = options.maximumVersion { tls.maximumTLSVersion = maximum == .tls13 ? .tlsv13 : .tlsv12 }
         tls.certificateVerification = options.verify ? .fullVerification : .none
+        tls.trustRoots = systemTrustRoots
         if let caFile = options.caFile {
             do {
                 let certificates = try NIOSSLCertificate.fromPEMFile(caFile)

@@ -56,6 +56,11 @@ final class PendingCommand {
         return false
     }
 
+    var isIdle: Bool {
+        if case .idle = command { return true }
+        return false
+    }
+
     /// Whether an untagged response belongs to this command's result rather than being an
     /// unsolicited mailbox event (RFC 3501 §7: untagged data is not tied to a tag, so the
     /// client decides by what each command asks for).

@@ -80,6 +80,26 @@ private let seenFlagUpdate = FetchResponse(sequenceNumber: 2, attributes: [.flag
         #expect(events == [.exists(4), .recent(1), .exists(5), .expunge(3), .fetch(seenFlagUpdate)])
     }
 
+    private func keepalivesDuringIdle() throws -> EventStream {
+        let setup = try IdleSetup()
+        let h = setup.harness
+        try h.feed("+ idling\r\n")
+        for _ in 0..<500 { try h.feed("* OK Still here\r\n") }
+        try h.feed("* 9 EXISTS\r\n")
+        h.handler.endIdle()
+        try h.feed("A0001 OK Idle completed\r\n")
+        #expect(setup.idle.value?.kind == .ok)
+        // Dovecot sends `* OK Still here` as often as every second; none of it is kept.
+        #expect(setup.idle.value?.untagged == [])
+        return setup.stream
+    }
+
+    @Test func keepalivesDuringIdleAreNotAccumulated() async throws {
+        let (events, error) = await drain(try keepalivesDuringIdle())
+        #expect(events == [.exists(9)])
+        #expect(error == nil)
+    }
+
     private func refusedIdle() throws -> EventStream {
         let setup = try IdleSetup()
         try setup.harness.feed("A0001 NO IDLE not allowed now\r\n")

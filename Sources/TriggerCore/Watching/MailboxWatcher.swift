@@ -72,9 +72,10 @@ public final class MailboxWatcher: Service, Sendable {
     /// One connection's life: returns only by throwing.
     func session(connected: () -> Void) async throws {
         report(.connecting)
-        let session = try await connector.open()
+        let connector = self.connector, synchronizer = self.synchronizer
+        let session = try await transient { try await connector.open() }
         do {
-            var selected = try await synchronizer.open(session)
+            var selected = try await transient { try await synchronizer.open(session) }
             var useIdle = false
             if profile.mode != .poll {
                 useIdle = try await session.supports(.idle)
@@ -88,7 +89,8 @@ public final class MailboxWatcher: Service, Sendable {
             var ticks = timer?.ticks.makeAsyncIterator()
             var first = true
             while true {
-                try await syncUntilQuiet(session, uidValidity: selected.uidValidity)
+                let uidValidity = selected.uidValidity
+                try await transient { try await self.syncUntilQuiet(session, uidValidity: uidValidity) }
                 if first {
                     // Only a session that synced counts as a recovery: one that connects and
                     // fails at once keeps growing the backoff.
@@ -107,12 +109,24 @@ public final class MailboxWatcher: Service, Sendable {
                     // The safety net also re-opens the mailbox: a mailbox deleted and recreated
                     // under an open session may keep showing the old one (Dovecot does), and
                     // only a new SELECT reveals the new UIDVALIDITY.
-                    selected = try await synchronizer.open(session)
+                    selected = try await transient { try await synchronizer.open(session) }
                 }
             }
         } catch {
             await session.close()
             throw error
+        }
+    }
+
+    /// Runs `work` in a child task that ends with it. A task keeps the memory its deepest chain
+    /// of async frames once needed until the task ends: a connect, SELECT or sync needs several
+    /// KB, the IDLE wait between them far less. Run in the watcher's own task, that high-water
+    /// mark would stay allocated for every watched mailbox for the daemon's whole life.
+    func transient<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask(operation: work)
+            guard let result = try await group.next() else { throw CancellationError() }
+            return result
         }
     }
 
