@@ -1,4 +1,4 @@
-import NIOSSL
+public import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -15,8 +15,8 @@ extension IMAPSession {
     /// directory — `<subject-hash>.0` links made by `update-ca-certificates` or `openssl rehash`,
     /// as on Debian, Ubuntu, Alpine and Arch — BoringSSL's directory lookup reads only the
     /// certificates a handshake asks for. The same certificates are trusted either way; without
-    /// such a directory the default stays.
-    static let systemTrustRoots: NIOSSLTrustRoots = trustRoots(directory: "/etc/ssl/certs")
+    /// such a directory the default stays. Webhooks over `https` use it too.
+    public static let systemTrustRoots: NIOSSLTrustRoots = trustRoots(directory: "/etc/ssl/certs")
 
     static func trustRoots(directory: String) -> NIOSSLTrustRoots {
         hasHashedCertificates(directory) ? .file(directory) : .default

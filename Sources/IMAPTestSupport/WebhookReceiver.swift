@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+public import NIOSSL
 
 /// A real HTTP/1.1 server on 127.0.0.1 that plays a webhook receiver: it records every request
 /// and answers as scripted, for tests, `scripts/demo.sh` and `scripts/bench.sh`.
@@ -24,16 +25,17 @@ public final class WebhookReceiver: Sendable {
         self.core = core
     }
 
-    /// Starts listening on 127.0.0.1; port 0 picks an ephemeral port (see `port`).
-    public static func start(port: Int = 0, defaultResponse: Response = .ok) async throws -> WebhookReceiver {
-        let core = Core(defaultResponse: defaultResponse)
+    /// Starts listening on 127.0.0.1; port 0 picks an ephemeral port (see `port`). With `tls`,
+    /// connections are TLS (an `https` receiver).
+    public static func start(port: Int = 0, defaultResponse: Response = .ok, tls: NIOSSLContext? = nil) async throws -> WebhookReceiver {
+        let core = Core(defaultResponse: defaultResponse, tls: tls)
         let bound = try await core.bind(port: port)
         return WebhookReceiver(port: bound, core: core)
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    /// `http://127.0.0.1:<port><path>` (`https` with TLS).
     public func url(path: String = "/hook") -> String {
-        "http://127.0.0.1:\(port)\(path)"
+        "\(core.tls == nil ? "http" : "https")://127.0.0.1:\(port)\(path)"
     }
 
     /// Every request so far, in arrival order.
@@ -132,9 +134,11 @@ extension WebhookReceiver {
 
         let state: NIOLockedValueBox<State>
         let group = MultiThreadedEventLoopGroup.singleton
+        let tls: NIOSSLContext?
 
-        init(defaultResponse: Response) {
+        init(defaultResponse: Response, tls: NIOSSLContext?) {
             state = NIOLockedValueBox(State(defaultResponse: defaultResponse))
+            self.tls = tls
         }
 
         /// Binds and returns the port.
@@ -147,6 +151,7 @@ extension WebhookReceiver {
                     track(child)
                     return child.eventLoop.makeCompletedFuture {
                         let pipeline = child.pipeline.syncOperations
+                        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                         try pipeline.addHandler(WebhookReceiverHandler(core: self))
                     }

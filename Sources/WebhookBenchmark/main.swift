@@ -1,9 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import TriggerCore
 
-// WebhookBenchmark: the daemon's webhook path alone — `WebhookSender` over AsyncHTTPClient,
+// WebhookBenchmark: the daemon's webhook path alone — `WebhookSender` over `WebhookClient`,
 // configured as `mailtrigger run` configures it — posting one payload COUNT times with
 // CONCURRENCY deliveries running, each with its own Idempotency-Key. No IMAP, no MIME, no
 // SQLite: scripts/bench-daemon.sh runs it against the same receiver as the burst, so the burst's
@@ -46,15 +45,16 @@ guard let payload = FileManager.default.contents(atPath: payloadPath) else { fai
 
 var logger = Logger(label: "mailtrigger.webhook-benchmark")
 logger.logLevel = .warning
-let httpClient = HTTPClient(eventLoopGroupProvider: .singleton,
-                            configuration: WebhookSender.clientConfiguration(concurrency: concurrency))
-let sender = WebhookSender(httpClient: httpClient, logger: logger)
+let client = WebhookClient(maxIdlePerEndpoint: concurrency)
+let sender = WebhookSender(client: client, logger: logger)
 let action = WebhookAction(url: url)
 let total = count
 let width = concurrency
 
 let started = ContinuousClock.now
-let failed = await withTaskGroup(of: Bool.self) { group in
+// Deliveries run on an event loop, as the daemon's dispatcher runs them.
+let executor = EventLoopTaskExecutor(client.group.next())
+let failed = await withTaskExecutorPreference(executor) { await withTaskGroup(of: Bool.self) { group in
     var next = 0
     var failed = 0
     func start(_ index: Int) {
@@ -77,9 +77,9 @@ let failed = await withTaskGroup(of: Bool.self) { group in
         }
     }
     return failed
-}
+} }
 let elapsed = ContinuousClock.now - started
-try await httpClient.shutdown().get()
+await client.shutdown()
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 // The process's own CPU time (user + system, all threads), start-up included.
 var resources = rusage()

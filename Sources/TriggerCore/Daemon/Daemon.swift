@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 public import Logging
 import ServiceLifecycle
@@ -20,12 +19,12 @@ public struct Daemon: Sendable {
     public func run(ready: @Sendable () -> Void = {}) async throws {
         let store = try StateStore.open(for: configuration)
         try store.daemonStarted(pid: ProcessInfo.processInfo.processIdentifier)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton,
-                                    configuration: WebhookSender.clientConfiguration(concurrency: configuration.delivery.concurrency))
-        let performer = ActionPerformer(configuration: configuration, httpClient: httpClient, logger: logger)
+        let webhookClient = WebhookClient(maxIdlePerEndpoint: configuration.delivery.concurrency)
+        let performer = ActionPerformer(configuration: configuration, webhookClient: webhookClient, logger: logger)
         let dispatcher = Dispatcher(store: store, performer: performer, policy: configuration.delivery.retry,
                                     concurrency: configuration.delivery.concurrency,
-                                    drainTimeout: configuration.delivery.drainTimeout, logger: logger)
+                                    drainTimeout: configuration.delivery.drainTimeout,
+                                    executor: EventLoopTaskExecutor(webhookClient.group.next()), logger: logger)
         var watchers: [MailboxWatcher] = []
         for profile in configuration.profiles where profile.listen {
             for mailbox in profile.mailboxes {
@@ -51,7 +50,7 @@ public struct Daemon: Sendable {
             logger.error("a service failed", metadata: ["MT_ERROR": "\(error)"])
         }
         await performer.close()
-        try? await httpClient.shutdown()
+        await webhookClient.shutdown()
         try? store.daemonStopped()
         logger.info("stopped")
     }

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import Foundation
 public import Logging
 
@@ -11,9 +10,9 @@ public struct ActionPerformer: JobPerformer {
     let postRunners: [String: PostActionRunner]
     public let hasPostActions: Bool
 
-    public init(configuration: Configuration, httpClient: HTTPClient, logger: Logger) {
+    public init(configuration: Configuration, webhookClient: WebhookClient, logger: Logger) {
         self.configuration = configuration
-        webhooks = WebhookSender(httpClient: httpClient, logger: logger)
+        webhooks = WebhookSender(client: webhookClient, logger: logger)
         exec = ExecRunner(logger: logger)
         var runners: [String: PostActionRunner] = [:]
         for profile in configuration.profiles {

@@ -31,6 +31,8 @@ public final class Dispatcher: Service, Sendable {
     public let concurrency: Int
     public let drainTimeout: Duration
     public let tick: Duration
+    /// Where the dispatcher's tasks run; nil for the global executor.
+    public let executor: (any TaskExecutor)?
     let logger: Logger
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
@@ -53,13 +55,15 @@ public final class Dispatcher: Service, Sendable {
     }
 
     public init(store: StateStore, performer: any JobPerformer, policy: RetryPolicy = RetryPolicy(), concurrency: Int = 8,
-                drainTimeout: Duration = .seconds(30), tick: Duration = .seconds(1), logger: Logger) {
+                drainTimeout: Duration = .seconds(30), tick: Duration = .seconds(1), executor: (any TaskExecutor)? = nil,
+                logger: Logger) {
         self.store = store
         self.performer = performer
         self.policy = policy
         self.concurrency = max(1, concurrency)
         self.drainTimeout = drainTimeout
         self.tick = tick
+        self.executor = executor
         self.logger = logger
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -77,6 +81,10 @@ public final class Dispatcher: Service, Sendable {
     public var running: Int { state.withLockedValue { $0.inFlight.count } }
 
     public func run() async throws {
+        await withTaskExecutorPreference(executor) { await runGroup() }
+    }
+
+    private func runGroup() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.ticker() }
             await withGracefulShutdownHandler {

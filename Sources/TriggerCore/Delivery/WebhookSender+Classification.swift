@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 
@@ -54,16 +53,15 @@ extension WebhookSender {
     /// related is retryable: receivers restart, and certificates get fixed.
     static func describe(_ error: any Error) -> (String, permanent: Bool)? {
         if error is CancellationError { return ("cancelled", false) }
-        if let error = error as? HTTPClientError {
-            if error == .deadlineExceeded { return nil }
-            let permanent: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme, .missingSocketPath,
-                                                   .traceRequestWithBody, .bodyLengthMismatch]
-            let text = error.shortDescription.lowercased()
-            // unsupportedScheme and invalidHeaderField* carry values, so equality cannot catch them.
-            let isPermanent = permanent.contains(error) || text.hasPrefix("unsupported scheme")
-                || text.hasPrefix("invalid header field")
-            return (text, isPermanent)
+        if let failure = error as? WebhookClient.Failure {
+            switch failure {
+            case .timedOut: return nil
+            case let .failedBeforeResponse(underlying): return describe(underlying)
+            case .invalidRequest: return (failure.description, true)
+            case .closed, .shutDown: return (failure.description, false)
+            }
         }
+        if let invalid = error as? WebhookTarget.InvalidURL { return (invalid.description, true) }
         if let ioError = findIOError(in: error, depth: 0) {
             return (errnoDescription(ioError.errnoCode), false)
         }

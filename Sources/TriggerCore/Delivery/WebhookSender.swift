@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 import Crypto
 public import Foundation
 public import Logging
@@ -25,38 +24,21 @@ public final class WebhookSender: Sendable {
     public static let userAgent = "mailtrigger/0.1"
     /// The header carrying the signed timestamp.
     public static let timestampHeader = "X-Mailtrigger-Timestamp"
-    /// How much of a response body is kept for the failure reason and the log.
-    static let keptBodyBytes = 4096
     /// How much of it goes into the reason.
     static let reasonBodyCharacters = 200
     /// The longest `Retry-After` honoured: a receiver asking for a day must not park a job
     /// beyond the outbox's age limit in one step.
     static let maxRetryAfter: Duration = .seconds(3600)
 
-    let httpClient: HTTPClient
+    let client: WebhookClient
     let logger: Logger
-    /// Webhook URLs already parsed and checked (`checkedURL`).
-    private let checkedURLs = Mutex<[String: URL]>([:])
+    /// Webhook URLs already parsed (`target(for:)`).
+    private let targets = Mutex<[String: WebhookTarget]>([:])
 
-    /// `httpClient` should be made with `WebhookSender.clientConfiguration()` (no redirects, no
-    /// connect retries inside one attempt); the caller owns it and shuts it down.
-    public init(httpClient: HTTPClient, logger: Logger) {
-        self.httpClient = httpClient
+    /// The caller owns `client` and shuts it down.
+    public init(client: WebhookClient, logger: Logger) {
+        self.client = client
         self.logger = logger
-    }
-
-    /// The client configuration deliveries expect: redirects are not followed (a 3xx is
-    /// reported, not chased), and a refused connection fails the attempt at once instead of
-    /// being retried inside it until the timeout — the outbox retries with backoff. Up to
-    /// `concurrency` (at least 8) keep-alive connections per host, so every running delivery
-    /// can have its own. No tracing: mailtrigger bootstraps no tracer, and AsyncHTTPClient
-    /// would still parse each URL again to fill the spans of the no-op one.
-    public static func clientConfiguration(concurrency: Int = 8) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, concurrency)
-        configuration.tracing.tracer = nil
-        return configuration
     }
 
     /// POSTs `job.payload` to `action.url` and classifies the outcome. `secret` is the resolved
@@ -68,8 +50,8 @@ public final class WebhookSender: Sendable {
         let result: StateStore.AttemptResult
         let status: Int?
         do {
-            let request = try makeRequest(action, job: job, secret: secret, now: now)
-            let outcome = await exchange(request, timeout: action.timeout)
+            let (target, headers) = try makeRequest(action, job: job, secret: secret, now: now)
+            let outcome = await exchange(target, headers: headers, body: job.payload, timeout: action.timeout)
             (result, status) = classify(outcome, endpoint: endpoint(), timeout: action.timeout, now: now)
         } catch {
             (result, status) = (.permanent(endpoint().redact("\(error)")), nil)
@@ -89,14 +71,10 @@ public final class WebhookSender: Sendable {
         return result
     }
 
-    /// Why a request could not even be built: a configuration error, so permanent.
-    struct RequestError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> HTTPClient.Request {
+    /// The request's target and headers (the client adds `Host` and `Content-Length`).
+    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> (WebhookTarget, HTTPHeaders) {
         // The action's headers first, minus the ones mailtrigger owns: the body's type, the key
-        // receivers deduplicate on, the signature, and the framing AsyncHTTPClient computes.
+        // receivers deduplicate on, the signature, and the framing the client computes.
         var headers = HTTPHeaders()
         if !action.headers.isEmpty {
             var reserved: Set<String> = ["content-type", "idempotency-key", "content-length", "transfer-encoding", "host",
@@ -117,20 +95,16 @@ public final class WebhookSender: Sendable {
             headers.replaceOrAdd(name: action.signatureHeader,
                                  value: WebhookSender.signature(secret: secret, timestamp: timestamp, body: job.payload))
         }
-        return try HTTPClient.Request(url: try checkedURL(action.url), method: .POST, headers: headers,
-                                      body: .bytes(job.payload), tlsConfiguration: nil)
+        return (try target(for: action.url), headers)
     }
 
-    /// `text` parsed, once per URL: parsing with Foundation costs more than the rest of building
+    /// `url` parsed, once per URL: parsing with Foundation costs more than the rest of building
     /// the request, and a daemon posts to the same few URLs all day.
-    private func checkedURL(_ text: String) throws(RequestError) -> URL {
-        if let url = checkedURLs.withLock({ $0[text] }) { return url }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              url.host != nil else {
-            throw RequestError(description: "invalid webhook URL (must be http or https with a host)")
-        }
-        checkedURLs.withLock { $0[text] = url }
-        return url
+    private func target(for url: String) throws(WebhookTarget.InvalidURL) -> WebhookTarget {
+        if let target = targets.withLock({ $0[url] }) { return target }
+        let target = try WebhookTarget(url: url)
+        targets.withLock { $0[url] = target }
+        return target
     }
 
     /// `sha256=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: the timestamp is

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import IMAPTestSupport
 import Logging
@@ -11,14 +10,14 @@ struct WebhookSenderTests {
     /// Runs `body` with a sender on a client configured as the daemon configures it.
     func withSender(logger: Logger = Logger(label: "test"),
                     _ body: (WebhookSender) async throws -> Void) async throws {
-        let client = HTTPClient(configuration: WebhookSender.clientConfiguration())
+        let client = WebhookClient()
         do {
-            try await body(WebhookSender(httpClient: client, logger: logger))
+            try await body(WebhookSender(client: client, logger: logger))
         } catch {
-            try await client.shutdown()
+            await client.shutdown()
             throw error
         }
-        try await client.shutdown()
+        await client.shutdown()
     }
 
     func action(_ url: String, headers: [String: String] = [:], timeout: Duration = .seconds(5),
