@@ -372,7 +372,7 @@ RC
     "$python" - "$work/$name/state/state.sqlite" "$payload" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-rows = db.execute("SELECT payload FROM outbox WHERE kind = 'action' ORDER BY length(payload)").fetchall()
+rows = db.execute("SELECT payload FROM outbox_payload JOIN outbox ON outbox.id = job_id WHERE kind = 'action' ORDER BY length(payload)").fetchall()
 open(sys.argv[2], "wb").write(rows[len(rows) // 2][0])
 PY
     start_receiver "$name-webhook"

@@ -20,6 +20,10 @@ extension StateStore {
         public var createdAt: Date
         public var lastError: String?
 
+        /// The columns and the source a job is read from (`SELECT \(columns) FROM \(source)`).
+        static let columns = "outbox.*, outbox_payload.payload"
+        static let source = "outbox JOIN outbox_payload ON outbox_payload.job_id = outbox.id"
+
         init(row: Row) {
             id = row["id"]
             idempotencyKey = row["idempotency_key"]
@@ -53,7 +57,8 @@ extension StateStore {
     public func dueJobs(limit: Int, now: Date = Date()) throws -> [Job] {
         try database.read { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                SELECT \(Job.columns) FROM \(Job.source) WHERE status = 'pending' AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?
                 """)
             return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).map(Job.init(row:))
         }
@@ -62,7 +67,7 @@ extension StateStore {
     /// Dead letters (for `outbox list`).
     public func deadJobs() throws -> [Job] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE status = 'dead' ORDER BY id").map(Job.init(row:))
+            try Row.fetchAll(db, sql: "SELECT \(Job.columns) FROM \(Job.source) WHERE status = 'dead' ORDER BY id").map(Job.init(row:))
         }
     }
 

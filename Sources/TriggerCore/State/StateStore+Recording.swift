@@ -20,7 +20,7 @@ extension StateStore {
                        random: Double = Double.random(in: 0..<1),
                        postActions: ((_ succeeded: Bool) -> Data?)? = nil) throws -> String {
         let job = try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Job.init(row:))
+            try Row.fetchOne(db, sql: "SELECT \(Job.columns) FROM \(Job.source) WHERE id = ?", arguments: [id]).map(Job.init(row:))
         }
         guard let job else { throw StateError(description: "no job \(id)") }
         return try database.write { db in
@@ -64,15 +64,11 @@ extension StateStore {
             guard job.kind == .action, status != "pending", let postActions,
                   let succeeded = try Self.flowOutcome(db, job.profile, job.mailbox, job.uidValidity, job.uid, job.flow),
                   let payload = postActions(job, succeeded) else { continue }
-            try db.cachedStatement(sql: """
-                INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
-                                    payload, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, 0, 'post', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                """).execute(arguments: [
-                    DeliveryKey.post(job.messageKey, outcome: succeeded ? .success : .failure), job.profile, job.mailbox,
-                    Int64(job.uidValidity), Int64(job.uid), job.flow, payload, now.timeIntervalSince1970,
-                    now.timeIntervalSince1970,
-                ])
+            let post = NewJob(flow: job.flow, actionIndex: 0, kind: .post,
+                              idempotencyKey: DeliveryKey.post(job.messageKey, outcome: succeeded ? .success : .failure),
+                              payload: payload)
+            _ = try insertJob(db, post, profile: job.profile, mailbox: job.mailbox, uidValidity: job.uidValidity, uid: job.uid,
+                              now: now.timeIntervalSince1970)
         }
         return statuses
     }

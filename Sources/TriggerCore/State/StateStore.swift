@@ -10,7 +10,7 @@ public final class StateStore: Sendable {
     let database: DatabasePool
 
     /// The schema version after migrations (`grdb_migrations` holds the applied ones).
-    public static let schemaVersion = "v2"
+    public static let schemaVersion = "v3"
 
     /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
     public init(path: String) throws {
@@ -97,6 +97,43 @@ public final class StateStore: Sendable {
                     stopped_at REAL
                 ) STRICT;
                 ALTER TABLE mailbox_state ADD COLUMN reprocess_through INTEGER;
+                """)
+        }
+        // Payloads move to their own table. A job's status changes up to three times; with its
+        // payload (a few KB of mail, larger than a page) in the same row, SQLite rewrote the
+        // whole record and its overflow pages each time. The migrator runs with foreign keys
+        // off and checks them at the end.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox_v3 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    profile TEXT NOT NULL,
+                    mailbox TEXT NOT NULL,
+                    uid_validity INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    flow TEXT NOT NULL,
+                    action_index INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('action', 'post')),
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_error TEXT
+                ) STRICT;
+                INSERT INTO outbox_v3 (id, idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind, status,
+                                       attempts, next_attempt_at, created_at, last_error)
+                    SELECT id, idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind, status,
+                           attempts, next_attempt_at, created_at, last_error FROM outbox;
+                CREATE TABLE outbox_payload (
+                    job_id INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,
+                    payload BLOB NOT NULL
+                ) STRICT;
+                INSERT INTO outbox_payload (job_id, payload) SELECT id, payload FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v3 RENAME TO outbox;
+                CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+                CREATE INDEX outbox_message ON outbox (profile, mailbox, uid_validity, uid, flow);
                 """)
         }
         return migrator
@@ -226,16 +263,11 @@ public final class StateStore: Sendable {
         }
         let now = Date().timeIntervalSince1970
         var inserted = 0
-        let insertJob = try db.cachedStatement(sql: """
-            INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
-                                payload, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-            """)
         for message in messages {
             for job in message.jobs {
-                try insertJob.execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(message.uid),
-                                                  job.flow, job.actionIndex, job.kind.rawValue, job.payload, now, now])
-                inserted += db.changesCount
+                if try insertJob(db, job, profile: profile, mailbox: mailbox, uidValidity: uidValidity, uid: message.uid, now: now) {
+                    inserted += 1
+                }
             }
             if let messageID = message.messageID {
                 try db.cachedStatement(sql: """
@@ -249,6 +281,21 @@ public final class StateStore: Sendable {
             WHERE profile = ? AND mailbox = ?
             """).execute(arguments: [Int64(highest), now, profile, mailbox])
         return inserted
+    }
+
+    /// Queues `job` unless a job with its idempotency key exists; returns whether it was queued.
+    static func insertJob(_ db: Database, _ job: NewJob, profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32,
+                          now: Double) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+            """).execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(uid), job.flow,
+                                     job.actionIndex, job.kind.rawValue, now, now])
+        guard db.changesCount > 0 else { return false }
+        try db.cachedStatement(sql: "INSERT INTO outbox_payload (job_id, payload) VALUES (?, ?)")
+            .execute(arguments: [db.lastInsertedRowID, job.payload])
+        return true
     }
 
     /// Records a completed sync that found nothing new (for `status`).

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import TriggerCore
 
@@ -138,5 +139,22 @@ struct OutboxTests {
         #expect(try store.prune(now: Date()) == 0, "nothing is old yet")
         #expect(try store.prune(now: Date().addingTimeInterval(8 * 86_400)) == 1)
         #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["dead": 1, "pending": 1])
+        #expect(try payloadCount(store) == 2, "the pruned job's payload went with it")
+        try store.dropDead()
+        #expect(try payloadCount(store) == 1)
+        #expect(try store.dueJobs(limit: 10).map(\.payload) == [Data([2])])
+    }
+
+    func payloadCount(_ store: StateStore) throws -> Int {
+        try store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_payload") ?? -1 }
+    }
+
+    @Test func aRetriedJobKeepsItsPayloadInItsOwnTable() throws {
+        let store = try storeWithJobs(1)
+        let due = try #require(try store.dueJobs(limit: 10).first)
+        try store.record(.retryable("busy", retryAfter: nil), for: due.id, policy: policy)
+        let retried = try #require(try store.dueJobs(limit: 10, now: Date().addingTimeInterval(60)).first)
+        #expect(retried.id == due.id && retried.payload == due.payload && retried.attempts == 1 && retried.lastError == "busy")
+        #expect(try payloadCount(store) == 1)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import TriggerCore
 
@@ -23,6 +24,38 @@ struct StateStoreTests {
         let (store, _) = try temporaryStore()
         #expect(try store.journalMode() == "wal")
         #expect(try store.mailboxState(profile: "p", mailbox: "INBOX") == nil)
+    }
+
+    @Test func aVersion2DatabaseKeepsItsJobsAndPayloadsWhenMigrated() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("state.sqlite").path
+        do {
+            let pool = try DatabasePool(path: path)
+            try StateStore.migrator.migrate(pool, upTo: "v2")
+            try pool.write { db in
+                for (id, status) in [(3, "pending"), (5, "dead"), (9, "succeeded")] {
+                    try db.execute(sql: """
+                        INSERT INTO outbox (id, idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
+                                            payload, status, attempts, next_attempt_at, created_at, last_error)
+                        VALUES (?, ?, 'p', 'INBOX', 7, ?, 'f', 0, 'action', ?, ?, 1, 0, 0, ?)
+                        """, arguments: [id, "p/INBOX/7/\(id)/f", id, Data("{\"uid\":\(id)}".utf8), status,
+                                         status == "dead" ? "HTTP 404" : nil])
+                }
+                try db.execute(sql: "INSERT INTO mailbox_state (profile, mailbox, uid_validity, cursor, baselined_at) VALUES ('p', 'INBOX', 7, 9, 0)")
+            }
+        }
+        let store = try StateStore(path: path)
+        #expect(try store.dueJobs(limit: 10).map(\.payload) == [Data("{\"uid\":3}".utf8)])
+        let dead = try #require(try store.deadJobs().first)
+        #expect(dead.id == 5 && dead.payload == Data("{\"uid\":5}".utf8) && dead.lastError == "HTTP 404" && dead.attempts == 1)
+        #expect(try store.database.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty })
+        #expect(try store.database.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+            == ["v1", "v2", "v3"])
+        // Ids keep counting from where they were.
+        #expect(try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 10, jobs: [job(10)]) == 1)
+        #expect(try store.dueJobs(limit: 10).map(\.id) == [3, 10])
     }
 
     @Test func ingestQueuesJobsAndAdvancesTheCursorTogether() throws {
