@@ -26,9 +26,11 @@ public final class WebhookReceiver: Sendable {
     }
 
     /// Starts listening on 127.0.0.1; port 0 picks an ephemeral port (see `port`). With `tls`,
-    /// connections are TLS (an `https` receiver).
-    public static func start(port: Int = 0, defaultResponse: Response = .ok, tls: NIOSSLContext? = nil) async throws -> WebhookReceiver {
-        let core = Core(defaultResponse: defaultResponse, tls: tls)
+    /// connections are TLS (an `https` receiver). `keepsRequests: false` keeps none in
+    /// `requests` (only the count): for a long benchmark that only counts what arrives.
+    public static func start(port: Int = 0, defaultResponse: Response = .ok, tls: NIOSSLContext? = nil,
+                             keepsRequests: Bool = true) async throws -> WebhookReceiver {
+        let core = Core(defaultResponse: defaultResponse, tls: tls, keepsRequests: keepsRequests)
         let bound = try await core.bind(port: port)
         return WebhookReceiver(port: bound, core: core)
     }
@@ -45,7 +47,7 @@ public final class WebhookReceiver: Sendable {
 
     /// How many requests arrived so far.
     public var requestCount: Int {
-        core.state.withLockedValue { $0.requests.count }
+        core.state.withLockedValue { $0.requestCount }
     }
 
     /// How many connections were accepted so far (keep-alive clients reuse one).
@@ -61,7 +63,10 @@ public final class WebhookReceiver: Sendable {
 
     /// Forgets the recorded requests (the policy stays).
     public func clearRequests() {
-        core.state.withLockedValue { $0.requests.removeAll() }
+        core.state.withLockedValue { state in
+            state.requests.removeAll()
+            state.requestCount = 0
+        }
     }
 
     /// Queues responses for the next requests, in order, ahead of `respond` and the default.
@@ -115,6 +120,7 @@ extension WebhookReceiver {
     final class Core: Sendable {
         struct State {
             var requests: [Request] = []
+            var requestCount = 0
             var queued: [Response] = []
             var queueHead = 0
             var responder: (@Sendable (Request) -> Response)?
@@ -135,10 +141,12 @@ extension WebhookReceiver {
         let state: NIOLockedValueBox<State>
         let group = MultiThreadedEventLoopGroup.singleton
         let tls: NIOSSLContext?
+        let keepsRequests: Bool
 
-        init(defaultResponse: Response, tls: NIOSSLContext?) {
+        init(defaultResponse: Response, tls: NIOSSLContext?, keepsRequests: Bool) {
             state = NIOLockedValueBox(State(defaultResponse: defaultResponse))
             self.tls = tls
+            self.keepsRequests = keepsRequests
         }
 
         /// Binds and returns the port.
@@ -187,7 +195,8 @@ extension WebhookReceiver {
         /// Records a request, wakes the waiters it satisfies, and picks its answer.
         func record(_ request: Request) -> Response {
             let (queued, responder, fallback, observer, ready, requests) = state.withLockedValue { state in
-                state.requests.append(request)
+                state.requestCount += 1
+                if keepsRequests { state.requests.append(request) }
                 var queued: Response?
                 if state.queueHead < state.queued.count {
                     queued = state.queued[state.queueHead]

@@ -10,6 +10,7 @@
 import Dispatch
 import Foundation
 import IMAPTestSupport
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -75,11 +76,50 @@ struct UsageError: Error {
     var message: String?
 }
 
-/// What the main loop reacts to; one consumer keeps all counting single-threaded.
+/// What the main loop reacts to.
 enum Event: Sendable {
+    /// A request to print (without `--quiet`).
     case request(WebhookReceiver.Request)
     case tick
     case stop
+}
+
+/// Counts requests and their distinct keys as they arrive, on the receiver's event loops: a
+/// benchmark posts thousands per second, and a hop to a task per request would cost the
+/// receiver more than the HTTP does.
+final class Tally: Sendable {
+    struct State {
+        var total = 0
+        var keys = Set<String>()
+        /// `<unix-epoch-ms> <key>` lines not yet appended to `--log-keys`.
+        var pendingLines = ""
+    }
+
+    let logsKeys: Bool
+    let state = Mutex(State())
+
+    init(logsKeys: Bool) { self.logsKeys = logsKeys }
+
+    func add(_ request: WebhookReceiver.Request) {
+        let key = request[header: "Idempotency-Key"]
+        // Milliseconds with three decimals, without Foundation's formatter.
+        let micros = Int64((request.date.timeIntervalSince1970 * 1_000_000).rounded())
+        let fraction = String(micros % 1000)
+        let line = logsKeys ? "\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) \(key ?? "-")\n" : ""
+        state.withLock { state in
+            state.total += 1
+            if let key { state.keys.insert(key) }
+            state.pendingLines += line
+        }
+    }
+
+    /// The counts, and the lines to append (taken).
+    func take() -> (total: Int, distinct: Int, lines: String) {
+        state.withLock { state in
+            defer { state.pendingLines = "" }
+            return (state.total, state.keys.count, state.pendingLines)
+        }
+    }
 }
 
 /// Unbuffered, so each line reaches a pipe (`tee`, a demo script) at once.
@@ -106,12 +146,17 @@ func subject(of body: Data) -> String {
 }
 
 func run(_ options: Options) async throws {
-    let receiver = try await WebhookReceiver.start(port: options.port,
-                                                   defaultResponse: .init(status: options.status))
+    let receiver = try await WebhookReceiver.start(port: options.port, defaultResponse: .init(status: options.status),
+                                                   keepsRequests: false)
     writeStandardError("webhook receiver listening on http://127.0.0.1:\(receiver.port)")
 
     let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-    receiver.onRequest { continuation.yield(.request($0)) }
+    let tally = Tally(logsKeys: options.logKeys != nil)
+    let quiet = options.quiet
+    receiver.onRequest { request in
+        tally.add(request)
+        if !quiet { continuation.yield(.request(request)) }
+    }
 
     // Signals arrive on a dispatch queue instead of in a handler, where almost nothing is safe.
     var sources: [any DispatchSourceSignal] = []
@@ -138,34 +183,23 @@ func run(_ options: Options) async throws {
         handle.seekToEndOfFile()
         logKeys = handle
     }
-    var pendingKeys = ""
-    var total = 0
-    var keys = Set<String>()
     let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    func flush() {
-        if let logKeys, !pendingKeys.isEmpty {
-            logKeys.write(Data(pendingKeys.utf8))
-            pendingKeys = ""
-        }
-        if let path = options.countFile { replaceAtomically(path, with: "\(keys.count)\n") }
+    @discardableResult
+    func flush() -> (total: Int, distinct: Int) {
+        let (total, distinct, lines) = tally.take()
+        if let logKeys, !lines.isEmpty { logKeys.write(Data(lines.utf8)) }
+        if let path = options.countFile { replaceAtomically(path, with: "\(distinct)\n") }
+        return (total, distinct)
     }
 
     flush()
     loop: for await event in events {
         switch event {
         case let .request(request):
-            total += 1
             let key = request[header: "Idempotency-Key"]
-            if let key { keys.insert(key) }
-            if options.logKeys != nil {
-                let milliseconds = request.date.timeIntervalSince1970 * 1000
-                pendingKeys += String(format: "%.3f", milliseconds) + " " + (key ?? "-") + "\n"
-            }
-            if !options.quiet {
-                writeStandardOutput("\(request.date.formatted(timeFormat)) \(request.method) \(request.path) "
-                    + "Idempotency-Key=\(key ?? "-") subject=\(subject(of: request.body)) (\(request.body.count) bytes)")
-            }
+            writeStandardOutput("\(request.date.formatted(timeFormat)) \(request.method) \(request.path) "
+                + "Idempotency-Key=\(key ?? "-") subject=\(subject(of: request.body)) (\(request.body.count) bytes)")
         case .tick:
             flush()
         case .stop:
@@ -175,9 +209,9 @@ func run(_ options: Options) async throws {
     ticker.cancel()
     receiver.onRequest(nil)
     await receiver.stop()
-    flush()
+    let (total, distinct) = flush()
     try? logKeys?.close()
-    writeStandardOutput("received \(total) requests, \(keys.count) distinct idempotency keys")
+    writeStandardOutput("received \(total) requests, \(distinct) distinct idempotency keys")
     _ = sources
 }
 
