@@ -52,13 +52,13 @@ let total = count
 let width = concurrency
 
 let started = ContinuousClock.now
-// Deliveries run on an event loop, as the daemon's dispatcher runs them.
-let executor = EventLoopTaskExecutor(client.group.next())
-let failed = await withTaskExecutorPreference(executor) { await withTaskGroup(of: Bool.self) { group in
+// Deliveries run on the event loops in turn, as the daemon's dispatcher runs them.
+let executors = client.group.makeIterator().map(EventLoopTaskExecutor.init)
+let failed = await withTaskExecutorPreference(executors[0]) { await withTaskGroup(of: Bool.self) { group in
     var next = 0
     var failed = 0
     func start(_ index: Int) {
-        group.addTask {
+        group.addTask(executorPreference: executors[index % executors.count]) {
             let job = StateStore.Job(profile: "webhook-benchmark", mailbox: "INBOX", uidValidity: 1, uid: UInt32(index + 1),
                                      flow: "all", payload: payload)
             if case .succeeded = await sender.deliver(action, job: job, secret: nil) { return true }

@@ -24,7 +24,7 @@ public struct Daemon: Sendable {
         let dispatcher = Dispatcher(store: store, performer: performer, policy: configuration.delivery.retry,
                                     concurrency: configuration.delivery.concurrency,
                                     drainTimeout: configuration.delivery.drainTimeout,
-                                    executor: EventLoopTaskExecutor(webhookClient.group.next()), logger: logger)
+                                    executors: webhookClient.group.makeIterator().map(EventLoopTaskExecutor.init), logger: logger)
         var watchers: [MailboxWatcher] = []
         for profile in configuration.profiles where profile.listen {
             for mailbox in profile.mailboxes {

@@ -31,8 +31,9 @@ public final class Dispatcher: Service, Sendable {
     public let concurrency: Int
     public let drainTimeout: Duration
     public let tick: Duration
-    /// Where the dispatcher's tasks run; nil for the global executor.
-    public let executor: (any TaskExecutor)?
+    /// Where jobs run, in turn (one per event loop, so deliveries use every core); empty for the
+    /// global executor.
+    public let executors: [any TaskExecutor]
     let logger: Logger
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
@@ -52,10 +53,12 @@ public final class Dispatcher: Service, Sendable {
         /// Whether a task is recording `finished` now.
         var recording = false
         var stopping = false
+        /// Whose turn it is among `executors`.
+        var turn = 0
     }
 
     public init(store: StateStore, performer: any JobPerformer, policy: RetryPolicy = RetryPolicy(), concurrency: Int = 8,
-                drainTimeout: Duration = .seconds(30), tick: Duration = .seconds(1), executor: (any TaskExecutor)? = nil,
+                drainTimeout: Duration = .seconds(30), tick: Duration = .seconds(1), executors: [any TaskExecutor] = [],
                 logger: Logger) {
         self.store = store
         self.performer = performer
@@ -63,7 +66,7 @@ public final class Dispatcher: Service, Sendable {
         self.concurrency = max(1, concurrency)
         self.drainTimeout = drainTimeout
         self.tick = tick
-        self.executor = executor
+        self.executors = executors
         self.logger = logger
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -81,7 +84,7 @@ public final class Dispatcher: Service, Sendable {
     public var running: Int { state.withLockedValue { $0.inFlight.count } }
 
     public func run() async throws {
-        await withTaskExecutorPreference(executor) { await runGroup() }
+        await withTaskExecutorPreference(executors.first) { await runGroup() }
     }
 
     private func runGroup() async {
@@ -118,11 +121,21 @@ public final class Dispatcher: Service, Sendable {
 
     private func startDueJobs(group: inout DiscardingTaskGroup) {
         while let job = nextJob() {
-            group.addTask {
+            group.addTask(executorPreference: nextExecutor()) {
                 await self.execute(job)
                 self.wake()
             }
         }
+    }
+
+    /// The executor of the next job, in turn.
+    private func nextExecutor() -> (any TaskExecutor)? {
+        guard !executors.isEmpty else { return nil }
+        let turn = state.withLockedValue { state in
+            defer { state.turn &+= 1 }
+            return state.turn
+        }
+        return executors[turn % executors.count]
     }
 
     /// The next job to start, if a slot is free: from the read-ahead queue, refilled from the

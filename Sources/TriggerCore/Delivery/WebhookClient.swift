@@ -148,12 +148,15 @@ public final class WebhookClient: Sendable {
         return response
     }
 
+    /// An idle connection to `endpoint`, preferably one on the event loop this task runs on
+    /// (its I/O and the task then share a thread).
     private func leaseIdle(_ endpoint: WebhookTarget.Endpoint) -> Connection? {
         state.withLockedValue { state in
-            while let connection = state.idle[endpoint]?.popLast() {
-                if connection.channel.isActive { return connection }
-            }
-            return nil
+            guard var idle = state.idle[endpoint], !idle.isEmpty else { return nil }
+            defer { state.idle[endpoint] = idle }
+            idle.removeAll { !$0.channel.isActive }
+            let index = idle.lastIndex { $0.channel.eventLoop.inEventLoop } ?? idle.indices.last
+            return index.map { idle.remove(at: $0) }
         }
     }
 

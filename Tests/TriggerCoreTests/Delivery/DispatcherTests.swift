@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import Testing
 @testable import TriggerCore
 
@@ -14,6 +16,8 @@ struct DispatcherTests {
             var calls: [String: Int] = [:]
             var running = 0
             var maxRunning = 0
+            /// Per job, the event loop it started on, if any.
+            var loops: [String: ObjectIdentifier?] = [:]
         }
 
         let counts = NIOLockedValueBox(Counts())
@@ -29,7 +33,9 @@ struct DispatcherTests {
         }
 
         func perform(_ job: StateStore.Job) async -> StateStore.AttemptResult {
+            let loop = MultiThreadedEventLoopGroup.currentEventLoop.map { ObjectIdentifier($0 as AnyObject) }
             counts.withLockedValue { counts in
+                counts.loops[job.idempotencyKey] = loop
                 counts.calls[job.idempotencyKey, default: 0] += 1
                 counts.running += 1
                 counts.maxRunning = max(counts.maxRunning, counts.running)
@@ -85,6 +91,21 @@ struct DispatcherTests {
         #expect(counts.calls.values.allSatisfy { $0 == 1 }, "a job finished but not yet recorded must not run again")
         #expect(counts.maxRunning <= 4 && counts.maxRunning >= 2, "max running \(counts.maxRunning)")
         #expect(dispatcher.running == 0)
+    }
+
+    @Test func withExecutorsJobsRunOnTheEventLoopsInTurn() async throws {
+        let store = try store(messages: 40)
+        let performer = ScriptedPerformer()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 4,
+                                    executors: group.makeIterator().map(EventLoopTaskExecutor.init), logger: Self.silent)
+        try await run(dispatcher) { try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 40] }
+        let loops = performer.counts.withLockedValue { $0.loops }
+        let expected = Set(group.makeIterator().map { ObjectIdentifier($0 as AnyObject) })
+        #expect(loops.count == 40)
+        #expect(Set(loops.values.compactMap { $0 }) == expected, "both loops ran jobs, and nothing else did")
+        #expect(loops.values.allSatisfy { $0 != nil })
+        try await group.shutdownGracefully()
     }
 
     @Test func failuresAreRecordedAndTheFlowGetsItsFailurePostActions() async throws {
