@@ -120,7 +120,7 @@ func readProcFile(_ path: String) -> [UInt8]? {
 func process(_ bytes: [UInt8]) -> Int {
     let message = MIMEMessage(bytes: bytes)
     let payload = Payload(message: message)
-    return payload.json().utf8.count
+    return payload.jsonBytes().count
 }
 
 func runCorpus(_ directory: String, repeats: Int) {
