@@ -38,7 +38,19 @@ public enum Charset {
 
     /// Decodes `bytes` labelled `label`.
     public static func decode<C: Collection>(_ bytes: C, label: String?) -> String where C.Element == UInt8 {
-        let name = canonicalName(label ?? "")
+        decode(bytes, label: label, canonicalName: canonicalName(label ?? ""))
+    }
+
+    /// Whether decoding in this charset (a ``canonicalName(_:)``) maps every ASCII byte to the
+    /// same character and no other byte sequence to an ASCII character, invalid bytes included:
+    /// then decoding and byte-level edits of ASCII (line ends) can be done in either order.
+    static func isASCIITransparent(canonicalName name: String) -> Bool {
+        name == "UTF-8" || name == "ISO-8859-1"
+    }
+
+    /// ``decode(_:label:)`` with the label's canonical name already known.
+    static func decode<C: Collection>(_ bytes: C, label: String?, canonicalName name: String) -> String
+        where C.Element == UInt8 {
         switch name {
         case "UTF-8":
             // Declared UTF-8: invalid sequences become U+FFFD, as in every other charset. The

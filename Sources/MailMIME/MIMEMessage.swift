@@ -50,33 +50,20 @@ public struct MIMEMessage: Sendable {
     /// A text part's content as a string: transfer encoding undone, charset decoded (see
     /// ``Charset``), line ends normalised to `\n`.
     public func text(of part: MIMEPart) -> String {
-        let decoded = decodedBody(of: part)
-        let text = Charset.decode(decoded, label: part.contentType.parameters["charset"])
-        guard text.utf8.contains(0x0D) else { return text }
-        // CR LF and lone CR become LF; CR and LF are single bytes in UTF-8, so bytes will do.
-        var contiguous = text
-        return contiguous.withUTF8 { input in
-            String(unsafeUninitializedCapacity: input.count) { output in
-                var count = 0
-                var previousCR = false
-                for byte in input {
-                    if byte == 0x0D {
-                        output[count] = 0x0A
-                        count += 1
-                        previousCR = true
-                        continue
-                    }
-                    if byte == 0x0A, previousCR {
-                        previousCR = false
-                        continue
-                    }
-                    previousCR = false
-                    output[count] = byte
-                    count += 1
-                }
-                return count
-            }
+        var decoded = decodedBody(of: part)
+        let label = part.contentType.parameters["charset"]
+        let charset = Charset.canonicalName(label ?? "")
+        if Charset.isASCIITransparent(canonicalName: charset) {
+            // Decoding maps CR and LF to themselves and nothing else to them, so line ends can
+            // be normalised in the bytes first: one pass less, and one string built.
+            LineEnds.normalise(&decoded)
+            return Charset.decode(decoded, label: label, canonicalName: charset)
         }
+        let text = Charset.decode(decoded, label: label, canonicalName: charset)
+        guard text.utf8.contains(0x0D) else { return text }
+        var bytes = Array(text.utf8)
+        LineEnds.normalise(&bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

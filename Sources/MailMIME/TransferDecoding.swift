@@ -135,10 +135,13 @@ public enum TransferDecoding {
                     count += 1
                     index += 1
                 default:
+                    // Ordinary text, in the tight loop: most of a body is runs of it.
                     literalSpaceStart = nil
-                    output[count] = byte
-                    count += 1
-                    index += 1
+                    repeat {
+                        output[count] = input[index]
+                        count += 1
+                        index += 1
+                    } while index < end && isOrdinaryQuotedPrintableByte(input[index])
                 }
             }
             // The last line has no line break after it, but its literal trailing white space is
@@ -146,6 +149,13 @@ public enum TransferDecoding {
             if let start = literalSpaceStart { count = start }
             initialized = count
         }
+    }
+
+    /// Whether quoted-printable decoding copies `byte` as it is and forgets pending white
+    /// space: anything but `=`, space, tab, CR and LF.
+    @inline(__always)
+    static func isOrdinaryQuotedPrintableByte(_ byte: UInt8) -> Bool {
+        byte > 0x20 ? byte != 0x3D : byte != 0x20 && byte != 0x09 && byte != 0x0D && byte != 0x0A
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {
