@@ -198,6 +198,28 @@ public struct MIMEParameters: Hashable, Sendable {
 extension String {
     /// Drops the scalars of `set` (a handful) from both ends; `self` when there are none.
     func trimmingCharacters(in set: String) -> String {
+        var (text, characters) = (self, set)
+        // ASCII characters to trim (all callers' sets) are single bytes: trim the bytes.
+        if let trimmed = text.withUTF8({ utf8 in characters.withUTF8 { Self.trimmingASCII(utf8, $0) } }) {
+            return trimmed ?? self
+        }
+        return trimmingScalars(in: set)
+    }
+
+    /// `bytes` without the bytes of `set` at both ends: nil (in the result) when there are
+    /// none to trim; nil when `set` is not ASCII.
+    private static func trimmingASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ set: UnsafeBufferPointer<UInt8>) -> String?? {
+        guard HeaderBytes.isASCII(set) else { return nil }
+        var start = 0
+        var end = bytes.count
+        while start < end, set.contains(bytes[start]) { start += 1 }
+        while end > start, set.contains(bytes[end - 1]) { end -= 1 }
+        if start == 0, end == bytes.count { return .some(nil) }
+        return .some(HeaderBytes.string(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+    }
+
+    /// ``trimmingCharacters(in:)`` scalar by scalar.
+    private func trimmingScalars(in set: String) -> String {
         let characters = set.unicodeScalars
         var scalars = Substring(self).unicodeScalars[...]
         while let first = scalars.first, characters.contains(first) { scalars = scalars.dropFirst() }
