@@ -90,41 +90,62 @@ struct JSONWriter {
     mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.reserveCapacity(bytes.count + utf8.count + 2)
         bytes.append(UInt8(ascii: "\""))
-        ByteClass.table.withUnsafeBufferPointer { table in
-            let count = utf8.count
-            var runStart = 0
-            var index = 0
-            while true {
-                // The run of bytes that need no escape.
-                while index < count, table[Int(utf8[index])] == ByteClass.plain { index += 1 }
-                guard index < count else { break }
-                let byte = utf8[index]
-                if table[Int(byte)] == ByteClass.lineSeparatorLead {
-                    // U+2028, U+2029: valid JSON, but not valid JavaScript.
-                    guard index + 2 < count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 else {
-                        index += 1
-                        continue
-                    }
+        var runStart = 0
+        var index = 0
+        while let found = Self.nextSpecialByte(utf8, from: index) {
+            index = found
+            let byte = utf8[index]
+            if byte == 0xE2 {
+                // U+2028, U+2029: valid JSON, but not valid JavaScript.
+                guard index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 else {
+                    index += 1
+                    continue
                 }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                switch byte {
-                case 0x22: append("\\\"")
-                case 0x5C: append("\\\\")
-                case 0x0A: append("\\n")
-                case 0x0D: append("\\r")
-                case 0x09: append("\\t")
-                case 0xE2: append(utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
-                default:
-                    append("\\u00")
-                    bytes.append(Self.hexDigits[Int(byte >> 4)])
-                    bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-                }
-                index += byte == 0xE2 ? 3 : 1
-                runStart = index
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count]))
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            switch byte {
+            case 0x22: append("\\\"")
+            case 0x5C: append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0xE2: append(utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+            default:
+                append("\\u00")
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+            }
+            index += byte == 0xE2 ? 3 : 1
+            runStart = index
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The first byte from `start` on that ``escaped(_:)`` must look at (one not in
+    /// ``ByteClass/plain``), nil if none. Eight bytes at a time while they are all plain ASCII,
+    /// which is nearly all of a body.
+    static func nextSpecialByte(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let base = utf8.baseAddress else { return nil }
+        return ByteClass.table.withUnsafeBufferPointer { table in
+            var index = start
+            let count = utf8.count
+            while index + 8 <= count {
+                let word = ByteWords.load(base + index)
+                let attention = ByteWords.nonASCIIBytes(word) | ByteWords.bytes(word, below: 0x20)
+                    | ByteWords.bytes(word, equalTo: 0x22) | ByteWords.bytes(word, equalTo: 0x5C)
+                    | ByteWords.bytes(word, equalTo: 0x7F)
+                if attention != 0 {
+                    for offset in index..<(index + 8) where table[Int(utf8[offset])] != ByteClass.plain { return offset }
+                }
+                index += 8
+            }
+            while index < count {
+                if table[Int(utf8[index])] != ByteClass.plain { return index }
+                index += 1
+            }
+            return nil
+        }
     }
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
