@@ -22,15 +22,19 @@ public struct HeaderField: Hashable, Sendable {
     /// Case-insensitive equality of two ASCII names; nil when either holds a non-ASCII byte (then
     /// only a full Unicode lowercasing decides: the Kelvin sign lowercases to `k`).
     static func asciiNamesEqual(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool? {
-        guard lhs.count == rhs.count else {
-            return lhs.contains { $0 >= 0x80 } || rhs.contains { $0 >= 0x80 } ? nil : false
-        }
-        for index in lhs.indices {
+        let common = min(lhs.count, rhs.count)
+        for index in 0..<common {
             let (a, b) = (lhs[index], rhs[index])
             if a >= 0x80 || b >= 0x80 { return nil }
             // Letters differ from their other case by bit 0x20 alone. A difference in an ASCII
-            // byte with only ASCII before it decides: the lowercased forms differ there too.
+            // byte with only ASCII before it decides: the lowercased forms differ there too
+            // (whatever follows, and whatever the lengths).
             if a != b, !(a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
+        }
+        guard lhs.count == rhs.count else {
+            // An ASCII prefix of the other: the rest decides only if it is not ASCII.
+            let rest = lhs.count > common ? UnsafeBufferPointer(rebasing: lhs[common...]) : UnsafeBufferPointer(rebasing: rhs[common...])
+            return HeaderBytes.isASCII(rest) ? false : nil
         }
         return true
     }
@@ -74,7 +78,7 @@ extension HeaderSection {
                 var value = pendingValue[...]
                 while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
                 while let last = value.last, last == 0x20 || last == 0x09 || last == 0x0D { value = value.dropLast() }
-                fields.append(HeaderField(name: name, value: Charset.decodeUTF8OrLatin1(value)))
+                fields.append(HeaderField(name: name, value: value.withUnsafeBufferPointer(Charset.decodeUTF8OrLatin1)))
             }
             pendingName = nil
             pendingValue.removeAll(keepingCapacity: true)

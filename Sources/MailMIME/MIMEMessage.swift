@@ -97,7 +97,7 @@ struct MIMETreeParser {
                 warn("invalid Content-Type \"\(value.prefix(80))\"; treated as \(defaultType.mimeType)")
             }
         }
-        let encoding = (headers["content-transfer-encoding"] ?? "7bit").trimmingCharacters(in: " \t").lowercased()
+        let encoding = (headers["content-transfer-encoding"] ?? "7bit").trimmingCharacters(in: " \t").asciiFastLowercased()
         var part = MIMEPart(headers: headers, contentType: contentType,
                             disposition: headers["content-disposition"].flatMap(ContentDisposition.init(parsing:)),
                             transferEncoding: encoding, body: bodyStart..<range.upperBound, children: [])

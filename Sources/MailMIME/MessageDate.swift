@@ -41,19 +41,7 @@ public struct MessageDate: Hashable, Sendable {
 
     /// Parses a header value; nil when no date can be recognised.
     public init?(parsing value: String) {
-        // Drop comments, then split on white space and commas.
-        var scalars = Array(value.unicodeScalars)
-        var cleaned = String.UnicodeScalarView()
-        var index = 0
-        while index < scalars.count {
-            if scalars[index] == "(" { MIMEParameters.skipComment(scalars, &index); continue }
-            cleaned.append(scalars[index] == "," ? " " : scalars[index])
-            index += 1
-        }
-        scalars = []
-        // CR LF is one Character, so it is listed as well as CR and LF.
-        var tokens = String(cleaned).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
-            .map { String($0).lowercased() }
+        var tokens = Self.tokens(of: value)
         // A leading day name ("mon", "monday", "mon.").
         if let first = tokens.first, first.first?.isLetter == true,
            !Self.months.contains(where: { first.hasPrefix($0) }) {
@@ -101,5 +89,50 @@ public struct MessageDate: Hashable, Sendable {
         self.minute = minute
         self.second = min(second, 59)
         self.offsetMinutes = offset ?? nil
+    }
+
+    /// The value's words, lower-cased: comments dropped, split on white space and commas.
+    static func tokens(of value: String) -> [String] {
+        var contiguous = value
+        return contiguous.withUTF8 { utf8 in HeaderBytes.isASCII(utf8) ? asciiTokens(utf8) : nil } ?? scalarTokens(of: value)
+    }
+
+    /// ``tokens(of:)`` for any text: comments dropped scalar by scalar, then split into
+    /// Characters (CR LF is one Character, so it is listed as well as CR and LF).
+    static func scalarTokens(of value: String) -> [String] {
+        let scalars = Array(value.unicodeScalars)
+        var cleaned = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "(" { MIMEParameters.skipComment(scalars, &index); continue }
+            cleaned.append(scalars[index] == "," ? " " : scalars[index])
+            index += 1
+        }
+        return String(cleaned).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+            .map { String($0).lowercased() }
+    }
+
+    /// ``tokens(of:)`` for ASCII text, on its bytes: there a Character is a byte, or CR LF,
+    /// which separates words just as its two bytes do.
+    static func asciiTokens(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+        var tokens: [String] = []
+        var token: [UInt8] = []
+        func endToken() {
+            if !token.isEmpty { tokens.append(HeaderBytes.string(token)) }
+            token.removeAll(keepingCapacity: true)
+        }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "(") { HeaderBytes.skipComment(bytes, &index); continue }
+            if byte == UInt8(ascii: ",") || HeaderBytes.isWhiteSpace(byte) {
+                endToken()
+            } else {
+                token.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+            index += 1
+        }
+        endToken()
+        return tokens
     }
 }
