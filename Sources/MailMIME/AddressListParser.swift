@@ -127,12 +127,25 @@ struct AddressListParser {
         defer { resetMailbox() }
         if let angle {
             guard let address = Self.withoutRoute(angle) else { return }
-            let name = EncodedWords.decode(HeaderBytes.string(phrase)).trimmingCharacters(in: " \t")
+            let name = phrase.withUnsafeBufferPointer(Self.displayName)
             result.append(MailAddress(name: name.isEmpty ? nil : name, address: address))
             return
         }
         guard !bare.isEmpty else { return }
         result.append(MailAddress(name: nil, address: HeaderBytes.string(bare)))
+    }
+
+    /// The display name of a phrase: encoded words decoded, spaces and tabs trimmed. A phrase
+    /// without "=?" (most) is trimmed in its bytes and becomes a string once.
+    static func displayName(_ phrase: UnsafeBufferPointer<UInt8>) -> String {
+        guard !HeaderBytes.containsEncodedWordStart(phrase) else {
+            return EncodedWords.decode(HeaderBytes.string(phrase)).trimmingCharacters(in: " \t")
+        }
+        var start = 0
+        var end = phrase.count
+        while start < end, phrase[start] == 0x20 || phrase[start] == 0x09 { start += 1 }
+        while end > start, phrase[end - 1] == 0x20 || phrase[end - 1] == 0x09 { end -= 1 }
+        return HeaderBytes.string(UnsafeBufferPointer(rebasing: phrase[start..<end]))
     }
 
     /// The address in `<...>` without an obsolete route (`@a,@b:user@host`); nil when empty.
