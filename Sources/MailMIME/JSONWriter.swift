@@ -3,16 +3,17 @@
 /// characters that need no escape in one go.
 struct JSONWriter {
     let pretty: Bool
-    var bytes: [UInt8] = []
+    /// The output.
+    let bytes: ByteBuffer
     var depth = 0
     var needsComma = false
 
     init(pretty: Bool, capacity: Int = 0) {
         self.pretty = pretty
-        bytes.reserveCapacity(capacity)
+        bytes = ByteBuffer(capacity: capacity)
     }
 
-    mutating func append(_ text: StaticString) {
+    func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
@@ -22,6 +23,9 @@ struct JSONWriter {
         for _ in 0..<depth { bytes.append(0x20); bytes.append(0x20) }
     }
 
+    // Inlined, so that the closures are too: a closure context that captures the payload
+    // copied the whole payload for every call.
+    @inline(__always)
     mutating func object(_ body: (inout JSONWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
         depth += 1
@@ -33,6 +37,7 @@ struct JSONWriter {
         needsComma = true
     }
 
+    @inline(__always)
     mutating func array<S: Sequence>(_ items: S, _ element: (inout JSONWriter, S.Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
         depth += 1
@@ -51,6 +56,7 @@ struct JSONWriter {
         needsComma = true
     }
 
+    @inline(__always)
     mutating func field(_ key: String, _ value: (inout JSONWriter) -> Void) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         newline()
@@ -88,7 +94,7 @@ struct JSONWriter {
 
     /// Writes `utf8` as a JSON string, quotes included (see ``string(_:)``).
     mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.reserveCapacity(bytes.count + utf8.count + 2)
+        bytes.reserve(utf8.count + 2)
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
@@ -152,7 +158,7 @@ struct JSONWriter {
 
     mutating func number(_ value: Int?) {
         guard let value else { append("null"); return }
-        bytes.append(contentsOf: String(value).utf8)
+        bytes.append(contentsOf: String(value))
     }
 
     mutating func bool(_ value: Bool) {

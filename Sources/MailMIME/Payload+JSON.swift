@@ -65,7 +65,7 @@ extension Payload {
             $0.field("truncated") { $0.bool(truncated) }
             $0.field("warnings") { writer in writer.array(warnings) { $0.string($1) } }
         }
-        return writer.bytes
+        return writer.bytes.array
     }
 
     /// A guess at the JSON's size, from its long strings, so that the writer's buffer rarely
