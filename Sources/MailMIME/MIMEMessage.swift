@@ -37,6 +37,19 @@ public struct MIMEMessage: Sendable {
         }
     }
 
+    /// ``decodedBody(of:)`` with its line ends normalised (see ``LineEnds``); a body without
+    /// transfer encoding is normalised as it is copied out of the message.
+    func normalisedBody(of part: MIMEPart) -> [UInt8] {
+        switch part.transferEncoding {
+        case "base64", "quoted-printable":
+            var decoded = decodedBody(of: part)
+            LineEnds.normalise(&decoded)
+            return decoded
+        default:
+            return bytes.withUnsafeBufferPointer { LineEnds.normalised(UnsafeBufferPointer(rebasing: $0[part.body])) }
+        }
+    }
+
     /// The decoded size of a part's body, counted without decoding base64.
     public func decodedSize(of part: MIMEPart) -> Int {
         let raw = rawBody(of: part)
@@ -50,16 +63,14 @@ public struct MIMEMessage: Sendable {
     /// A text part's content as a string: transfer encoding undone, charset decoded (see
     /// ``Charset``), line ends normalised to `\n`.
     public func text(of part: MIMEPart) -> String {
-        var decoded = decodedBody(of: part)
         let label = part.contentType.parameters["charset"]
         let charset = Charset.canonicalName(label ?? "")
         if Charset.isASCIITransparent(canonicalName: charset) {
             // Decoding maps CR and LF to themselves and nothing else to them, so line ends can
             // be normalised in the bytes first: one pass less, and one string built.
-            LineEnds.normalise(&decoded)
-            return Charset.decode(decoded, label: label, canonicalName: charset)
+            return Charset.decode(normalisedBody(of: part), label: label, canonicalName: charset)
         }
-        let text = Charset.decode(decoded, label: label, canonicalName: charset)
+        let text = Charset.decode(decodedBody(of: part), label: label, canonicalName: charset)
         guard text.utf8.contains(0x0D) else { return text }
         var bytes = Array(text.utf8)
         LineEnds.normalise(&bytes)
