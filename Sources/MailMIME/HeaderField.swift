@@ -166,7 +166,9 @@ extension HeaderSection {
         var end = value.count
         while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
         while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 || value[end - 1] == 0x0D { end -= 1 }
-        return Charset.decodeUTF8OrLatin1(UnsafeBufferPointer(rebasing: value[start..<end]))
+        let trimmed = UnsafeBufferPointer(rebasing: value[start..<end])
+        // ASCII (most values) is valid UTF-8: no need for the general validation.
+        return HeaderBytes.isASCII(trimmed) ? HeaderBytes.string(trimmed) : Charset.decodeUTF8OrLatin1(trimmed)
     }
 
     /// The colon after a field name: ftext (RFC 5322 §3.6.8, printable ASCII but the colon),
