@@ -14,6 +14,12 @@ public struct HeaderField: Hashable, Sendable {
     /// RFC 5322 §1.2.2). The same answer as comparing `lowercased()` forms, without allocating
     /// them for the usual ASCII names: a message's headers are looked up a dozen times each.
     public func hasName(_ other: String) -> Bool {
+        // Most names differ in their first byte: two ASCII first bytes that differ in more
+        // than case decide at once (see ``asciiNamesEqual(_:_:)``).
+        if let a = name.utf8.first, let b = other.utf8.first, a < 0x80, b < 0x80, a != b,
+           !(a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) {
+            return false
+        }
         let ascii = Self.withUTF8(name, other, Self.asciiNamesEqual)
         return ascii ?? (name.lowercased() == other.lowercased())
     }

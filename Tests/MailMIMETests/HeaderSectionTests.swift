@@ -201,6 +201,12 @@ extension HeaderSectionTests {
         #expect(HeaderField(name: "\u{212A}ey", value: "").hasName("KEY"))
         #expect(!HeaderField(name: "abc\u{301}", value: "").hasName("abc"))
         #expect(HeaderField(name: "X-Ünï", value: "").hasName("x-üNï"))
+        // The first-byte shortcut: only two ASCII first bytes that differ beyond case decide.
+        #expect(!HeaderField(name: "From", value: "").hasName("to"))
+        #expect(HeaderField(name: "KEY", value: "").hasName("\u{212A}ey"))
+        #expect(HeaderField(name: "x", value: "").hasName("X"))
+        #expect(!HeaderField(name: "", value: "").hasName("x"))
+        #expect(HeaderField(name: "", value: "").hasName(""))
     }
 
     @Test("one-line and folded values, ASCII and not")
