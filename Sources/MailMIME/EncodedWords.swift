@@ -119,7 +119,7 @@ public enum EncodedWords {
         }
         // The text ends at "?="; a stop anywhere else (the end, or a space) is no encoded word.
         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "?"), bytes[index + 1] == UInt8(ascii: "=") else { return nil }
-        let encoded = Array(UnsafeBufferPointer(rebasing: bytes[textStart..<index]))
+        let encoded = UnsafeBufferPointer(rebasing: bytes[textStart..<index])
         let charsetBytes = bytes[charsetField].prefix { $0 != UInt8(ascii: "*") }
         let decoded: [UInt8]?
         switch bytes[encodingField.lowerBound] {
@@ -133,6 +133,11 @@ public enum EncodedWords {
 
     /// The "Q" encoding (RFC 2047 §4.2): `_` is a space, `=XX` a byte.
     static func qDecode(_ encoded: [UInt8]) -> [UInt8] {
+        encoded.withUnsafeBufferPointer(qDecode)
+    }
+
+    /// ``qDecode(_:)`` on the encoded text where it lies, without copying it out first.
+    static func qDecode(_ encoded: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(encoded.count)
         var index = 0
