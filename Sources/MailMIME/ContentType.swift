@@ -43,8 +43,13 @@ public struct ContentType: Hashable, Sendable {
     /// ``typeAndSubtype(head:)`` for an ASCII head, on its bytes: the same split, on bytes
     /// (in ASCII only CR LF is a Character of two bytes, and neither is "/" or in a token).
     static func typeAndSubtype(asciiHead head: [UInt8]) -> (String, String)? {
-        let parts = head.split(separator: UInt8(ascii: "/"), maxSplits: 1)
-        guard parts.count == 2, let type = token(parts[0]), let subtype = token(parts[1]) else { return nil }
+        // `split(separator: "/", maxSplits: 1)` without building the pieces: leading slashes
+        // give empty pieces, which are skipped; the first piece ends at the next slash, and the
+        // rest (if not empty) is the second.
+        let slash = UInt8(ascii: "/")
+        guard let start = head.firstIndex(where: { $0 != slash }),
+              let end = head[start...].firstIndex(of: slash), end + 1 < head.count,
+              let type = token(head[start..<end]), let subtype = token(head[(end + 1)...]) else { return nil }
         return (type, subtype)
     }
 
@@ -54,6 +59,7 @@ public struct ContentType: Hashable, Sendable {
         while let first = piece.first, first == 0x20 || first == 0x09 { piece = piece.dropFirst() }
         while let last = piece.last, last == 0x20 || last == 0x09 { piece = piece.dropLast() }
         guard !piece.isEmpty, piece.allSatisfy(MIMEParameters.isTokenByte) else { return nil }
+        guard piece.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return HeaderBytes.string(piece) }
         return HeaderBytes.string(piece.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
     }
 }
