@@ -129,8 +129,9 @@ struct JSONWriter {
     }
 
     /// The first byte from `start` on that ``escaped(_:)`` must look at (one not in
-    /// ``ByteClass/plain``), nil if none. Eight bytes at a time while they are all plain ASCII,
-    /// which is nearly all of a body.
+    /// ``ByteClass/plain``), nil if none. Eight bytes at a time while none of them is special:
+    /// nearly all of a body, also in other scripts (of the bytes above 0x7F only 0xE2, which
+    /// starts U+2028 and U+2029, needs a look).
     static func nextSpecialByte(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard let base = utf8.baseAddress else { return nil }
         return ByteClass.table.withUnsafeBufferPointer { table in
@@ -138,9 +139,9 @@ struct JSONWriter {
             let count = utf8.count
             while index + 8 <= count {
                 let word = ByteWords.load(base + index)
-                let attention = ByteWords.nonASCIIBytes(word) | ByteWords.bytes(word, below: 0x20)
-                    | ByteWords.bytes(word, equalTo: 0x22) | ByteWords.bytes(word, equalTo: 0x5C)
-                    | ByteWords.bytes(word, equalTo: 0x7F)
+                let attention = ByteWords.bytes(word, below: 0x20) | ByteWords.bytes(word, equalTo: 0x22)
+                    | ByteWords.bytes(word, equalTo: 0x5C) | ByteWords.bytes(word, equalTo: 0x7F)
+                    | ByteWords.bytes(word, equalTo: 0xE2)
                 if attention != 0 {
                     for offset in index..<(index + 8) where table[Int(utf8[offset])] != ByteClass.plain { return offset }
                 }
