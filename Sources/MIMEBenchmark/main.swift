@@ -120,7 +120,7 @@ func readProcFile(_ path: String) -> [UInt8]? {
 func process(_ bytes: [UInt8]) -> Int {
     let message = MIMEMessage(bytes: bytes)
     let payload = Payload(message: message)
-    return payload.json().utf8.count
+    return payload.jsonBytes().count
 }
 
 func runCorpus(_ directory: String, repeats: Int) {
@@ -183,7 +183,7 @@ func runDigest(_ directory: String) {
         let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         guard let bytes = readFile(path) else { continue }
         let payload = Payload(message: MIMEMessage(bytes: bytes), options: options)
-        let hash = fnv1a(payload.json(pretty: true).utf8, fnv1a(payload.json().utf8))
+        let hash = fnv1a(payload.jsonBytes(pretty: true), fnv1a(payload.jsonBytes()))
         print("\(hex(hash))  \(name)")
         total = fnv1a(withUnsafeBytes(of: hash.littleEndian) { Array($0) }, total)
         count += 1

@@ -38,7 +38,33 @@ public enum Charset {
 
     /// Decodes `bytes` labelled `label`.
     public static func decode<C: Collection>(_ bytes: C, label: String?) -> String where C.Element == UInt8 {
-        let name = canonicalName(label ?? "")
+        // The label of nearly every encoded word, spelled plainly: what the general path below
+        // does for it, without building the canonical and the spelled names.
+        if let label, isPlainUTF8Label(label) { return String(decoding: Array(bytes), as: UTF8.self) }
+        return decode(bytes, label: label, canonicalName: canonicalName(label ?? ""))
+    }
+
+    /// Whether `label` is `utf-8` in any case, without quotes or spaces: a declared UTF-8.
+    static func isPlainUTF8Label(_ label: String) -> Bool {
+        let utf8 = label.utf8
+        guard utf8.count == 5 else { return false }
+        // Letters in either case; "-" and "8" as they are.
+        for (byte, expected) in zip(utf8, "utf-8".utf8) where byte != expected {
+            guard expected >= 0x61, byte | 0x20 == expected else { return false }
+        }
+        return true
+    }
+
+    /// Whether decoding in this charset (a ``canonicalName(_:)``) maps every ASCII byte to the
+    /// same character and no other byte sequence to an ASCII character, invalid bytes included:
+    /// then decoding and byte-level edits of ASCII (line ends) can be done in either order.
+    static func isASCIITransparent(canonicalName name: String) -> Bool {
+        name == "UTF-8" || name == "ISO-8859-1"
+    }
+
+    /// ``decode(_:label:)`` with the label's canonical name already known.
+    static func decode<C: Collection>(_ bytes: C, label: String?, canonicalName name: String) -> String
+        where C.Element == UInt8 {
         switch name {
         case "UTF-8":
             // Declared UTF-8: invalid sequences become U+FFFD, as in every other charset. The

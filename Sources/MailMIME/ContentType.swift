@@ -23,11 +23,44 @@ public struct ContentType: Hashable, Sendable {
     /// Parses a header value; nil when there is no valid `type/subtype` (callers then use the
     /// default, as RFC 2045 §5.2 says).
     public init?(parsing value: String) {
-        let (head, parameters) = MIMEParameters.split(value)
+        var value = value
+        let (head, parameters) = value.withUTF8(MIMEParameters.split(bytes:))
+        guard let (type, subtype) = head.allSatisfy({ $0 < 0x80 }) ? Self.typeAndSubtype(asciiHead: head)
+                                                                   : Self.typeAndSubtype(head: HeaderBytes.string(head))
+        else { return nil }
+        self.init(type: type, subtype: subtype, parameters: parameters)
+    }
+
+    /// `type/subtype` of a head, each trimmed and lower-cased; nil unless both are tokens. The
+    /// split is `split(separator:maxSplits:)`'s (empty pieces skipped), on Characters.
+    static func typeAndSubtype(head: String) -> (String, String)? {
         let parts = head.split(separator: "/", maxSplits: 1).map { String($0).trimmingCharacters(in: " \t").lowercased() }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
               parts.allSatisfy({ $0.unicodeScalars.allSatisfy(MIMEParameters.isTokenScalar) }) else { return nil }
-        self.init(type: parts[0], subtype: parts[1], parameters: parameters)
+        return (parts[0], parts[1])
+    }
+
+    /// ``typeAndSubtype(head:)`` for an ASCII head, on its bytes: the same split, on bytes
+    /// (in ASCII only CR LF is a Character of two bytes, and neither is "/" or in a token).
+    static func typeAndSubtype(asciiHead head: [UInt8]) -> (String, String)? {
+        // `split(separator: "/", maxSplits: 1)` without building the pieces: leading slashes
+        // give empty pieces, which are skipped; the first piece ends at the next slash, and the
+        // rest (if not empty) is the second.
+        let slash = UInt8(ascii: "/")
+        guard let start = head.firstIndex(where: { $0 != slash }),
+              let end = head[start...].firstIndex(of: slash), end + 1 < head.count,
+              let type = token(head[start..<end]), let subtype = token(head[(end + 1)...]) else { return nil }
+        return (type, subtype)
+    }
+
+    /// `piece` trimmed of spaces and tabs and lower-cased; nil unless a non-empty token.
+    static func token(_ piece: ArraySlice<UInt8>) -> String? {
+        var piece = piece
+        while let first = piece.first, first == 0x20 || first == 0x09 { piece = piece.dropFirst() }
+        while let last = piece.last, last == 0x20 || last == 0x09 { piece = piece.dropLast() }
+        guard !piece.isEmpty, piece.allSatisfy(MIMEParameters.isTokenByte) else { return nil }
+        guard piece.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return HeaderBytes.string(piece) }
+        return HeaderBytes.string(piece.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
     }
 }
 
@@ -39,7 +72,7 @@ public struct ContentDisposition: Hashable, Sendable {
 
     public init?(parsing value: String) {
         let (head, parameters) = MIMEParameters.split(value)
-        let kind = head.trimmingCharacters(in: " \t").lowercased()
+        let kind = head.trimmingCharacters(in: " \t").asciiFastLowercased()
         guard !kind.isEmpty else { return nil }
         self.kind = kind
         self.parameters = parameters
@@ -60,55 +93,49 @@ public struct MIMEParameters: Hashable, Sendable {
         scalar.value > 0x20 && scalar.value < 0x7F && !"()<>@,;:\\\"/[]?=".unicodeScalars.contains(scalar)
     }
 
+    /// Whether `byte` may be in a token (RFC 2045 §5.1): printable ASCII but the tspecials.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && !tspecials.contains(byte)
+    }
+
+    static let tspecials = Array("()<>@,;:\\\"/[]?=".utf8)
+
     /// Splits `head; a=1; b="2"` into the head and the parsed parameters.
     static func split(_ value: String) -> (String, MIMEParameters) {
-        let scalars = Array(value.unicodeScalars)
+        var value = value
+        let (head, parameters) = value.withUTF8(split(bytes:))
+        return (HeaderBytes.string(head), parameters)
+    }
+
+    /// ``split(_:)`` on the value's UTF-8 bytes (see ``HeaderBytes``): the head's bytes and the
+    /// parameters.
+    static func split(bytes: UnsafeBufferPointer<UInt8>) -> ([UInt8], MIMEParameters) {
         var index = 0
-        var head = String.UnicodeScalarView()
-        while index < scalars.count, scalars[index] != ";" {
-            if scalars[index] == "(" { skipComment(scalars, &index); continue }
-            head.append(scalars[index])
+        var head: [UInt8] = []
+        while index < bytes.count, bytes[index] != UInt8(ascii: ";") {
+            if bytes[index] == UInt8(ascii: "(") { HeaderBytes.skipComment(bytes, &index); continue }
+            head.append(bytes[index])
             index += 1
         }
         // name -> (section -> (value, extended))
         var sections: [String: [Int: (String, Bool)]] = [:]
         var plain: [String: String] = [:]
-        while index < scalars.count {
+        while index < bytes.count {
             index += 1  // ";"
-            skipSpace(scalars, &index)
-            var name = String.UnicodeScalarView()
-            while index < scalars.count, scalars[index] != "=", scalars[index] != ";" {
-                if scalars[index] != " " && scalars[index] != "\t" { name.append(scalars[index]) }
+            skipSpace(bytes, &index)
+            var name: [UInt8] = []
+            while index < bytes.count, bytes[index] != UInt8(ascii: "="), bytes[index] != UInt8(ascii: ";") {
+                if bytes[index] != 0x20 && bytes[index] != 0x09 { name.append(bytes[index]) }
                 index += 1
             }
-            guard index < scalars.count, scalars[index] == "=" else { continue }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { continue }
             index += 1
-            skipSpace(scalars, &index)
-            var parameterValue = String.UnicodeScalarView()
-            var quoted = false
-            if index < scalars.count, scalars[index] == "\"" {
-                quoted = true
-                index += 1
-                while index < scalars.count, scalars[index] != "\"" {
-                    if scalars[index] == "\\", index + 1 < scalars.count { index += 1 }
-                    parameterValue.append(scalars[index])
-                    index += 1
-                }
-                index += 1
-                while index < scalars.count, scalars[index] != ";" { index += 1 }
-            } else {
-                while index < scalars.count, scalars[index] != ";" {
-                    if scalars[index] == "(" { skipComment(scalars, &index); continue }
-                    parameterValue.append(scalars[index])
-                    index += 1
-                }
-            }
-            var text = String(parameterValue)
-            if !quoted { text = text.trimmingCharacters(in: " \t") }
-            let key = String(name).lowercased()
-            guard !key.isEmpty else { continue }
-            // RFC 2231: name*, name*N, name*N*.
-            if let star = key.firstIndex(of: "*") {
+            skipSpace(bytes, &index)
+            let (text, quoted) = parameterValue(bytes, &index)
+            guard !name.isEmpty else { continue }
+            let key = HeaderBytes.string(name).asciiFastLowercased()
+            // RFC 2231: name*, name*N, name*N*. (A key without a "*" byte has no "*" Character.)
+            if name.contains(UInt8(ascii: "*")), let star = key.firstIndex(of: "*") {
                 let base = String(key[..<star])
                 let rest = key[key.index(after: star)...]
                 if rest.isEmpty {
@@ -119,14 +146,43 @@ public struct MIMEParameters: Hashable, Sendable {
                     sections[base, default: [:]][number] = (text, extended)
                 }
             } else if plain[key] == nil {
-                plain[key] = quoted && text.contains("=?") ? EncodedWords.decode(text) : text
+                // Decoding leaves text without an encoded word as it is.
+                plain[key] = quoted ? EncodedWords.decode(text) : text
             }
         }
         var values = plain
         for (name, parts) in sections {
             values[name] = joinRFC2231(parts)
         }
-        return (String(head), MIMEParameters(values: values))
+        return (head, MIMEParameters(values: values))
+    }
+
+    /// One parameter value from `index` (after the `=` and white space) up to the next `;`:
+    /// a quoted string (quoted pairs resolved; anything after it is ignored) or a token
+    /// (comments dropped, white space trimmed). Returns the value and whether it was quoted.
+    static func parameterValue(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> (String, Bool) {
+        var value: [UInt8] = []
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            index += 1
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count { index += 1 }
+                value.append(bytes[index])
+                index += 1
+            }
+            index += 1
+            while index < bytes.count, bytes[index] != UInt8(ascii: ";") { index += 1 }
+            return (HeaderBytes.string(value), true)
+        }
+        while index < bytes.count, bytes[index] != UInt8(ascii: ";") {
+            if bytes[index] == UInt8(ascii: "(") { HeaderBytes.skipComment(bytes, &index); continue }
+            value.append(bytes[index])
+            index += 1
+        }
+        var start = 0
+        var end = value.count
+        while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+        while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+        return (HeaderBytes.string(value[start..<end]), false)
     }
 
     /// Joins RFC 2231 sections in order; percent-decodes extended ones in the charset named by
@@ -174,8 +230,8 @@ public struct MIMEParameters: Hashable, Sendable {
         return output
     }
 
-    static func skipSpace(_ scalars: [Unicode.Scalar], _ index: inout Int) {
-        while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+    static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
     }
 
     /// Skips a comment `( ... )`, nested, with quoted pairs (RFC 5322 §3.2.2).
@@ -198,6 +254,28 @@ public struct MIMEParameters: Hashable, Sendable {
 extension String {
     /// Drops the scalars of `set` (a handful) from both ends; `self` when there are none.
     func trimmingCharacters(in set: String) -> String {
+        var (text, characters) = (self, set)
+        // ASCII characters to trim (all callers' sets) are single bytes: trim the bytes.
+        if let trimmed = text.withUTF8({ utf8 in characters.withUTF8 { Self.trimmingASCII(utf8, $0) } }) {
+            return trimmed ?? self
+        }
+        return trimmingScalars(in: set)
+    }
+
+    /// `bytes` without the bytes of `set` at both ends: nil (in the result) when there are
+    /// none to trim; nil when `set` is not ASCII.
+    private static func trimmingASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ set: UnsafeBufferPointer<UInt8>) -> String?? {
+        guard HeaderBytes.isASCII(set) else { return nil }
+        var start = 0
+        var end = bytes.count
+        while start < end, set.contains(bytes[start]) { start += 1 }
+        while end > start, set.contains(bytes[end - 1]) { end -= 1 }
+        if start == 0, end == bytes.count { return .some(nil) }
+        return .some(HeaderBytes.string(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+    }
+
+    /// ``trimmingCharacters(in:)`` scalar by scalar.
+    private func trimmingScalars(in set: String) -> String {
         let characters = set.unicodeScalars
         var scalars = Substring(self).unicodeScalars[...]
         while let first = scalars.first, characters.contains(first) { scalars = scalars.dropFirst() }

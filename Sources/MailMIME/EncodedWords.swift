@@ -8,53 +8,75 @@
 public enum EncodedWords {
     /// Decodes every encoded word in `text`.
     public static func decode(_ text: String) -> String {
-        guard text.contains("=?") else { return text }
-        let scalars = Array(text.unicodeScalars)
-        var output = String.UnicodeScalarView()
+        var contiguous = text
+        return contiguous.withUTF8 { utf8 in
+            // Most values hold no "=?" at all. Whether one holds an encoded word was always
+            // decided by `String.contains`, which matches whole Characters: a "?" followed by a
+            // combining mark is no "=?". Only non-ASCII text can hold such a mark.
+            guard HeaderBytes.containsEncodedWordStart(utf8) else { return nil }
+            guard HeaderBytes.isASCII(utf8) || text.contains("=?") else { return nil }
+            return decode(utf8)
+        } ?? text
+    }
+
+    /// The decoder, on UTF-8 bytes (see ``HeaderBytes``): every byte of an encoded word is
+    /// printable ASCII, so a scan of bytes finds the words a scan of scalars finds.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
         var pendingBytes: [UInt8] = []
         var pendingCharset: String?
-        var pendingSpace = String.UnicodeScalarView()  // white space after the last encoded word
+        var pendingSpace: [UInt8] = []  // white space after the last encoded word
         var index = 0
         var scan: TextScan?
 
         func flushWord() {
             if let charset = pendingCharset {
-                output.appendInPlace(Charset.decode(pendingBytes, label: charset).unicodeScalars)
+                output.append(contentsOf: Charset.decode(pendingBytes, label: charset).utf8)
             }
             pendingBytes.removeAll()
             pendingCharset = nil
         }
 
-        while index < scalars.count {
-            if scalars[index] == "=", index + 1 < scalars.count, scalars[index + 1] == "?",
-               let (charset, bytes, next) = word(scalars, at: index, scan: &scan) {
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "="), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?"),
+               let (charset, decoded, next) = word(bytes, at: index, scan: &scan) {
                 // Adjacent to a previous word: the white space between them disappears.
-                if pendingCharset != nil, charset.lowercased() != pendingCharset!.lowercased() { flushWord() }
+                if let pending = pendingCharset, !Self.sameCharset(charset, pending) { flushWord() }
                 pendingSpace.removeAll()
                 pendingCharset = charset
-                pendingBytes.append(contentsOf: bytes)
+                pendingBytes.append(contentsOf: decoded)
                 index = next
                 continue
             }
-            let scalar = scalars[index]
-            if pendingCharset != nil, scalar == " " || scalar == "\t" || scalar == "\r" || scalar == "\n" {
-                pendingSpace.append(scalar)
+            let byte = bytes[index]
+            if pendingCharset != nil, HeaderBytes.isWhiteSpace(byte) {
+                pendingSpace.append(byte)
                 index += 1
                 continue
             }
             flushWord()
-            output.appendInPlace(pendingSpace)
+            output.append(contentsOf: pendingSpace)
             pendingSpace.removeAll()
-            output.append(scalar)
+            output.append(byte)
             index += 1
         }
         flushWord()
-        output.appendInPlace(pendingSpace)
-        return String(output)
+        output.append(contentsOf: pendingSpace)
+        return HeaderBytes.string(output)
+    }
+
+    /// Charset names compared ignoring case; they are printable ASCII (see ``word(_:at:scan:)``),
+    /// so ASCII case folding is all `lowercased()` would do.
+    static func sameCharset(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.count == rhs.utf8.count
+            && zip(lhs.utf8, rhs.utf8).allSatisfy { a, b in
+                a == b || (a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
+            }
     }
 
     /// Where the scan for the end of an encoded word's text stopped: at the first index from
-    /// `from` on that holds `?=`, a scalar that cannot be in encoded text, or the last scalar. A
+    /// `from` on that holds `?=`, a byte that cannot be in encoded text, or the last byte. A
     /// scan from anywhere in `from...stop` stops at the same `stop`, so text that has no `?=`
     /// is scanned once, not once for every `=?` in it (which was quadratic: a 1 MB Subject of
     /// `=?a?B?x` repeated took minutes).
@@ -63,52 +85,59 @@ public enum EncodedWords {
         var stop: Int
     }
 
+    /// Whether `byte` can be part of an encoded word: printable ASCII.
+    @inline(__always)
+    static func isWordByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+
     /// Parses one encoded word at `start`: its charset (language tag dropped), decoded bytes, and
     /// the index after it. nil if the text there is not a well-formed encoded word. `scan`
     /// carries the last text scan from one call to the next.
-    static func word(_ scalars: [Unicode.Scalar], at start: Int, scan: inout TextScan?) -> (String, [UInt8], Int)? {
+    static func word(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, scan: inout TextScan?) -> (String, [UInt8], Int)? {
         var index = start + 2
-        func field() -> String? {
-            var value = String.UnicodeScalarView()
-            while index < scalars.count, scalars[index] != "?" {
-                let scalar = scalars[index]
-                guard scalar.value > 0x20, scalar.value < 0x7F else { return nil }
-                value.append(scalar)
+        /// One `?`-terminated field of at most 75 bytes.
+        func field() -> Range<Int>? {
+            let fieldStart = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
+                guard isWordByte(bytes[index]), index - fieldStart < 75 else { return nil }
                 index += 1
-                guard value.count <= 75 else { return nil }
             }
-            guard index < scalars.count else { return nil }
+            guard index < bytes.count else { return nil }
             index += 1  // the "?"
-            return String(value)
+            return fieldStart..<(index - 1)
         }
-        guard let charsetField = field(), !charsetField.isEmpty, let encoding = field(), encoding.count == 1 else { return nil }
+        guard let charsetField = field(), !charsetField.isEmpty, let encodingField = field(),
+              encodingField.count == 1 else { return nil }
         let textStart = index
         if let known = scan, known.from <= textStart, textStart <= known.stop {
             index = known.stop
         } else {
-            while index + 1 < scalars.count, !(scalars[index] == "?" && scalars[index + 1] == "=") {
-                let scalar = scalars[index]
-                guard scalar.value > 0x20, scalar.value < 0x7F else { break }
+            while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=")) {
+                guard isWordByte(bytes[index]) else { break }
                 index += 1
             }
             if scan == nil || textStart > scan!.stop { scan = TextScan(from: textStart, stop: index) }
         }
         // The text ends at "?="; a stop anywhere else (the end, or a space) is no encoded word.
-        guard index + 1 < scalars.count, scalars[index] == "?", scalars[index + 1] == "=" else { return nil }
-        let encoded = scalars[textStart..<index].map { UInt8($0.value) }
-        let charset = String(charsetField.prefix { $0 != "*" })
-        let bytes: [UInt8]?
-        switch encoding {
-        case "B", "b": bytes = TransferDecoding.base64(encoded[...])
-        case "Q", "q": bytes = qDecode(encoded)
-        default: bytes = nil
+        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "?"), bytes[index + 1] == UInt8(ascii: "=") else { return nil }
+        let encoded = UnsafeBufferPointer(rebasing: bytes[textStart..<index])
+        let charsetBytes = bytes[charsetField].prefix { $0 != UInt8(ascii: "*") }
+        let decoded: [UInt8]?
+        switch bytes[encodingField.lowerBound] {
+        case UInt8(ascii: "B"), UInt8(ascii: "b"): decoded = TransferDecoding.base64(encoded)
+        case UInt8(ascii: "Q"), UInt8(ascii: "q"): decoded = qDecode(encoded)
+        default: decoded = nil
         }
-        guard let bytes else { return nil }
-        return (charset, bytes, index + 2)
+        guard let decoded else { return nil }
+        return (HeaderBytes.string(charsetBytes), decoded, index + 2)
     }
 
     /// The "Q" encoding (RFC 2047 §4.2): `_` is a space, `=XX` a byte.
     static func qDecode(_ encoded: [UInt8]) -> [UInt8] {
+        encoded.withUnsafeBufferPointer(qDecode)
+    }
+
+    /// ``qDecode(_:)`` on the encoded text where it lies, without copying it out first.
+    static func qDecode(_ encoded: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(encoded.count)
         var index = 0
@@ -127,14 +156,5 @@ public enum EncodedWords {
             index += 1
         }
         return output
-    }
-}
-
-extension String.UnicodeScalarView {
-    /// Appends `scalars` one by one, which grows the view in place. The standard library's
-    /// `append(contentsOf:)` builds a new string from the whole view every time (even for
-    /// nothing), which made every loop that used it quadratic in its output.
-    mutating func appendInPlace<S: Sequence>(_ scalars: S) where S.Element == Unicode.Scalar {
-        for scalar in scalars { append(scalar) }
     }
 }

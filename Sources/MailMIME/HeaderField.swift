@@ -14,23 +14,45 @@ public struct HeaderField: Hashable, Sendable {
     /// RFC 5322 §1.2.2). The same answer as comparing `lowercased()` forms, without allocating
     /// them for the usual ASCII names: a message's headers are looked up a dozen times each.
     public func hasName(_ other: String) -> Bool {
-        var (lhs, rhs) = (name, other)
-        let ascii = lhs.withUTF8 { lhs in rhs.withUTF8 { rhs in Self.asciiNamesEqual(lhs, rhs) } }
+        // Most names differ in their first byte: two ASCII first bytes that differ in more
+        // than case decide at once (see ``asciiNamesEqual(_:_:)``).
+        if let a = name.utf8.first, let b = other.utf8.first, a < 0x80, b < 0x80, a != b,
+           !(a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) {
+            return false
+        }
+        let ascii = Self.withUTF8(name, other, Self.asciiNamesEqual)
         return ascii ?? (name.lowercased() == other.lowercased())
+    }
+
+    /// Calls `body` with the UTF-8 of both strings. Native strings lend theirs without a copy;
+    /// others are made contiguous first.
+    static func withUTF8<Result>(_ first: String, _ second: String,
+                                 _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let lent = first.utf8.withContiguousStorageIfAvailable({ lhs in
+            second.utf8.withContiguousStorageIfAvailable { rhs in body(lhs, rhs) }
+        }), let result = lent {
+            return result
+        }
+        var (lhs, rhs) = (first, second)
+        return lhs.withUTF8 { lhs in rhs.withUTF8 { rhs in body(lhs, rhs) } }
     }
 
     /// Case-insensitive equality of two ASCII names; nil when either holds a non-ASCII byte (then
     /// only a full Unicode lowercasing decides: the Kelvin sign lowercases to `k`).
     static func asciiNamesEqual(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool? {
-        guard lhs.count == rhs.count else {
-            return lhs.contains { $0 >= 0x80 } || rhs.contains { $0 >= 0x80 } ? nil : false
-        }
-        for index in lhs.indices {
+        let common = min(lhs.count, rhs.count)
+        for index in 0..<common {
             let (a, b) = (lhs[index], rhs[index])
             if a >= 0x80 || b >= 0x80 { return nil }
             // Letters differ from their other case by bit 0x20 alone. A difference in an ASCII
-            // byte with only ASCII before it decides: the lowercased forms differ there too.
+            // byte with only ASCII before it decides: the lowercased forms differ there too
+            // (whatever follows, and whatever the lengths).
             if a != b, !(a ^ b == 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
+        }
+        guard lhs.count == rhs.count else {
+            // An ASCII prefix of the other: the rest decides only if it is not ASCII.
+            let rest = lhs.count > common ? UnsafeBufferPointer(rebasing: lhs[common...]) : UnsafeBufferPointer(rebasing: rhs[common...])
+            return HeaderBytes.isASCII(rest) ? false : nil
         }
         return true
     }
@@ -44,12 +66,16 @@ public struct HeaderSection: Hashable, Sendable {
 
     /// The first field with this name (case-insensitive).
     public subscript(name: String) -> String? {
-        fields.first { $0.hasName(name) }?.value
+        // Indices rather than `first(where:)`: no copy of each field on the way.
+        for index in fields.indices where fields[index].hasName(name) { return fields[index].value }
+        return nil
     }
 
     /// Every field with this name, in order.
     public func all(_ name: String) -> [String] {
-        fields.filter { $0.hasName(name) }.map(\.value)
+        var values: [String] = []
+        for index in fields.indices where fields[index].hasName(name) { values.append(fields[index].value) }
+        return values
     }
 }
 
@@ -67,17 +93,22 @@ extension HeaderSection {
         let limit = min(end, start &+ maxBytes)
         var truncated = false
         var pendingName: String?
+        // The pending value: its first line's range in `bytes` while it has one line (most
+        // fields), its unfolded bytes once a continuation line is added.
+        var pendingLine = 0..<0
         var pendingValue: [UInt8] = []
+        var pendingIsFolded = false
 
         func flush() {
             if let name = pendingName {
-                var value = pendingValue[...]
-                while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-                while let last = value.last, last == 0x20 || last == 0x09 || last == 0x0D { value = value.dropLast() }
-                fields.append(HeaderField(name: name, value: Charset.decodeUTF8OrLatin1(value)))
+                let value = pendingIsFolded
+                    ? pendingValue.withUnsafeBufferPointer(Self.fieldValue)
+                    : Self.fieldValue(UnsafeBufferPointer(rebasing: bytes[pendingLine]))
+                fields.append(HeaderField(name: name, value: value))
             }
             pendingName = nil
             pendingValue.removeAll(keepingCapacity: true)
+            pendingIsFolded = false
         }
 
         // An mbox "From " line before the headers is not a header.
@@ -100,6 +131,10 @@ extension HeaderSection {
             if first == 0x20 || first == 0x09 {
                 if pendingName != nil {
                     // Folding: the line break goes, the white space stays.
+                    if !pendingIsFolded {
+                        pendingValue.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pendingLine]))
+                        pendingIsFolded = true
+                    }
                     pendingValue.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<contentEnd]))
                 }
                 index = next
@@ -114,7 +149,7 @@ extension HeaderSection {
             var nameEnd = colon
             while nameEnd > index, bytes[nameEnd - 1] == 0x20 || bytes[nameEnd - 1] == 0x09 { nameEnd -= 1 }
             pendingName = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<nameEnd]), as: UTF8.self)
-            pendingValue.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(colon + 1)..<contentEnd]))
+            pendingLine = (colon + 1)..<contentEnd
             index = next
         }
         flush()
@@ -128,6 +163,18 @@ extension HeaderSection {
             }
         }
         return (HeaderSection(fields: fields), index, truncated)
+    }
+
+    /// A field's value from its unfolded bytes: spaces and tabs trimmed at the start, spaces,
+    /// tabs and CRs at the end, then UTF-8 if valid, else ISO-8859-1.
+    static func fieldValue(_ value: UnsafeBufferPointer<UInt8>) -> String {
+        var start = 0
+        var end = value.count
+        while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
+        while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 || value[end - 1] == 0x0D { end -= 1 }
+        let trimmed = UnsafeBufferPointer(rebasing: value[start..<end])
+        // ASCII (most values) is valid UTF-8: no need for the general validation.
+        return HeaderBytes.isASCII(trimmed) ? HeaderBytes.string(trimmed) : Charset.decodeUTF8OrLatin1(trimmed)
     }
 
     /// The colon after a field name: ftext (RFC 5322 §3.6.8, printable ASCII but the colon),

@@ -37,6 +37,19 @@ public struct MIMEMessage: Sendable {
         }
     }
 
+    /// ``decodedBody(of:)`` with its line ends normalised (see ``LineEnds``); a body without
+    /// transfer encoding is normalised as it is copied out of the message.
+    func normalisedBody(of part: MIMEPart) -> [UInt8] {
+        switch part.transferEncoding {
+        case "base64", "quoted-printable":
+            var decoded = decodedBody(of: part)
+            LineEnds.normalise(&decoded)
+            return decoded
+        default:
+            return bytes.withUnsafeBufferPointer { LineEnds.normalised(UnsafeBufferPointer(rebasing: $0[part.body])) }
+        }
+    }
+
     /// The decoded size of a part's body, counted without decoding base64.
     public func decodedSize(of part: MIMEPart) -> Int {
         let raw = rawBody(of: part)
@@ -50,33 +63,18 @@ public struct MIMEMessage: Sendable {
     /// A text part's content as a string: transfer encoding undone, charset decoded (see
     /// ``Charset``), line ends normalised to `\n`.
     public func text(of part: MIMEPart) -> String {
-        let decoded = decodedBody(of: part)
-        let text = Charset.decode(decoded, label: part.contentType.parameters["charset"])
-        guard text.utf8.contains(0x0D) else { return text }
-        // CR LF and lone CR become LF; CR and LF are single bytes in UTF-8, so bytes will do.
-        var contiguous = text
-        return contiguous.withUTF8 { input in
-            String(unsafeUninitializedCapacity: input.count) { output in
-                var count = 0
-                var previousCR = false
-                for byte in input {
-                    if byte == 0x0D {
-                        output[count] = 0x0A
-                        count += 1
-                        previousCR = true
-                        continue
-                    }
-                    if byte == 0x0A, previousCR {
-                        previousCR = false
-                        continue
-                    }
-                    previousCR = false
-                    output[count] = byte
-                    count += 1
-                }
-                return count
-            }
+        let label = part.contentType.parameters["charset"]
+        let charset = Charset.canonicalName(label ?? "")
+        if Charset.isASCIITransparent(canonicalName: charset) {
+            // Decoding maps CR and LF to themselves and nothing else to them, so line ends can
+            // be normalised in the bytes first: one pass less, and one string built.
+            return Charset.decode(normalisedBody(of: part), label: label, canonicalName: charset)
         }
+        let text = Charset.decode(decodedBody(of: part), label: label, canonicalName: charset)
+        guard text.utf8.contains(0x0D) else { return text }
+        var bytes = Array(text.utf8)
+        LineEnds.normalise(&bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -110,7 +108,7 @@ struct MIMETreeParser {
                 warn("invalid Content-Type \"\(value.prefix(80))\"; treated as \(defaultType.mimeType)")
             }
         }
-        let encoding = (headers["content-transfer-encoding"] ?? "7bit").trimmingCharacters(in: " \t").lowercased()
+        let encoding = (headers["content-transfer-encoding"] ?? "7bit").trimmingCharacters(in: " \t").asciiFastLowercased()
         var part = MIMEPart(headers: headers, contentType: contentType,
                             disposition: headers["content-disposition"].flatMap(ContentDisposition.init(parsing:)),
                             transferEncoding: encoding, body: bodyStart..<range.upperBound, children: [])

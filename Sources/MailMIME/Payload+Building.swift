@@ -14,7 +14,11 @@ extension Payload {
         var warnings = message.warnings
 
         func addresses(_ name: String) -> [MailAddress] {
-            headers.all(name).flatMap { MailAddress.parseList($0) }
+            var list: [MailAddress] = []
+            for index in headers.fields.indices where headers.fields[index].hasName(name) {
+                list += MailAddress.parseList(headers.fields[index].value)
+            }
+            return list
         }
         func decodedText(_ part: MIMEPart) -> String? {
             let size = message.rawBody(of: part).count
@@ -34,7 +38,7 @@ extension Payload {
         self.references = Self.messageIDs(headers.all("references").joined(separator: " "))
         self.subject = headers["subject"].map(EncodedWords.decode)
         self.dateRaw = headers["date"]
-        self.date = headers["date"].flatMap(MessageDate.init(parsing:))?.rfc3339
+        self.date = dateRaw.flatMap(MessageDate.init(parsing:))?.rfc3339
         self.from = addresses("from")
         self.sender = addresses("sender")
         self.replyTo = addresses("reply-to")

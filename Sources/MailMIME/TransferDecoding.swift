@@ -83,69 +83,93 @@ public enum TransferDecoding {
     }
 
     /// The decoder: output written in place (it is never longer than the input).
+    ///
+    /// Only literal white space at the end of a line is transport padding (RFC 2045 §6.7 rule
+    /// 3); white space written as `=20` or `=09`, or kept by a soft line break, is content.
+    /// `keptEnd` marks the end of the output that is content for sure: at a line break (and at
+    /// the end) the white space after it is dropped. Literal text is copied in runs up to the
+    /// next `=`, CR or LF.
     static func decodeQuotedPrintable(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: input.count) { output, initialized in
+            guard let source = input.baseAddress, let target = output.baseAddress else { return }
             var count = 0
             var index = 0
             let end = input.count
-            // Where a run of literal white space began in the output: only that is transport
-            // padding (RFC 2045 §6.7 rule 3); white space written as =20 or =09 is content.
-            var literalSpaceStart: Int?
+            var keptEnd = 0
+
+            /// Drops the literal white space at the end of the output (after `keptEnd`).
+            func dropPadding() {
+                while count > keptEnd, output[count - 1] == 0x20 || output[count - 1] == 0x09 { count -= 1 }
+            }
+
             while index < end {
+                let runEnd = nextQuotedPrintableSpecial(input, from: index)
+                if runEnd > index {
+                    (target + count).update(from: source + index, count: runEnd - index)
+                    count += runEnd - index
+                    index = runEnd
+                    if index == end { break }
+                }
                 let byte = input[index]
-                switch byte {
-                case UInt8(ascii: "="):
-                    // Soft line break: "=" then optional white space then a line end.
-                    var look = index + 1
-                    while look < end, input[look] == 0x20 || input[look] == 0x09 { look += 1 }
-                    if look < end, input[look] == 0x0A {
-                        index = look + 1
-                        literalSpaceStart = nil
-                        continue
-                    }
-                    if look + 1 < end, input[look] == 0x0D, input[look + 1] == 0x0A {
-                        index = look + 2
-                        literalSpaceStart = nil
-                        continue
-                    }
-                    if look >= end {
-                        index = end
-                        continue
-                    }
-                    literalSpaceStart = nil
-                    if index + 2 < end, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
-                        output[count] = high << 4 | low
-                        count += 1
-                        index += 3
-                        continue
-                    }
-                    output[count] = byte
-                    count += 1
-                    index += 1
-                case 0x0D, 0x0A:
+                if byte == 0x0D || byte == 0x0A {
                     // A hard line break: literal trailing white space before it was padding.
-                    if let start = literalSpaceStart { count = start }
-                    literalSpaceStart = nil
+                    dropPadding()
                     output[count] = byte
                     count += 1
                     index += 1
-                case 0x20, 0x09:
-                    if literalSpaceStart == nil { literalSpaceStart = count }
+                    keptEnd = count
+                    continue
+                }
+                // "=": a soft line break ("=", optional white space, a line end), an escape, or
+                // kept as written.
+                var look = index + 1
+                while look < end, input[look] == 0x20 || input[look] == 0x09 { look += 1 }
+                if look < end, input[look] == 0x0A {
+                    index = look + 1
+                    keptEnd = count
+                    continue
+                }
+                if look + 1 < end, input[look] == 0x0D, input[look + 1] == 0x0A {
+                    index = look + 2
+                    keptEnd = count
+                    continue
+                }
+                if look >= end {
+                    index = end
+                    continue
+                }
+                if index + 2 < end, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
+                    output[count] = high << 4 | low
+                    index += 3
+                } else {
                     output[count] = byte
-                    count += 1
-                    index += 1
-                default:
-                    literalSpaceStart = nil
-                    output[count] = byte
-                    count += 1
                     index += 1
                 }
+                count += 1
+                keptEnd = count
             }
             // The last line has no line break after it, but its literal trailing white space is
             // padding too.
-            if let start = literalSpaceStart { count = start }
+            dropPadding()
             initialized = count
         }
+    }
+
+    /// The first index from `start` on that holds `=`, CR or LF, or the end; eight bytes at a
+    /// time.
+    static func nextQuotedPrintableSpecial(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = input.baseAddress else { return start }
+        var index = start
+        let count = input.count
+        while index + 8 <= count {
+            let word = ByteWords.load(base + index)
+            let special = ByteWords.bytes(word, equalTo: 0x3D) | ByteWords.bytes(word, equalTo: 0x0D)
+                | ByteWords.bytes(word, equalTo: 0x0A)
+            if special != 0 { break }
+            index += 8
+        }
+        while index < count, input[index] != 0x3D, input[index] != 0x0D, input[index] != 0x0A { index += 1 }
+        return index
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

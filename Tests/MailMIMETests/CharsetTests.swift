@@ -181,3 +181,23 @@ struct CharsetTests {
         #expect(Charset.decode(bytes, label: "ISO-2022-JP") == expected)
     }
 }
+
+/// The shortcut for the plain `utf-8` label.
+extension CharsetTests {
+    @Test("plain utf-8 labels in any case take the shortcut; nothing else does", arguments: [
+        ("utf-8", true), ("UTF-8", true), ("Utf-8", true), ("utf8", false), ("utf-88", false), ("\"utf-8\"", false),
+        ("utf\r8", false), ("utf-\u{18}", false), ("utf_8", false), ("ütf-8", false), ("", false),
+    ])
+    func plainLabel(_ label: String, _ plain: Bool) {
+        #expect(Charset.isPlainUTF8Label(label) == plain)
+    }
+
+    @Test("the shortcut decodes as the general path does")
+    func plainLabelDecodes() {
+        let bytes: [UInt8] = [0x61, 0xC3, 0xA9, 0xFF, 0xE2, 0x82]
+        for label in ["utf-8", "UTF-8", "uTf-8"] {
+            #expect(Array(Charset.decode(bytes, label: label).utf8)
+                == Array(Charset.decode(bytes, label: label, canonicalName: Charset.canonicalName(label)).utf8))
+        }
+    }
+}

@@ -137,3 +137,40 @@ struct EncodedWordsTests {
         #expect(EncodedWords.qDecode(Array("=41".utf8)) == [0x41])
     }
 }
+
+/// The byte-level decoder and its gate.
+extension EncodedWordsTests {
+    @Test("non-ASCII text around encoded words is kept byte for byte")
+    func nonASCIIAround() {
+        #expect(EncodedWords.decode("Grüße =?utf-8?Q?a?= und =?utf-8?B?w7w=?=") == "Grüße a und ü")
+        #expect(EncodedWords.decode("€ =?iso-8859-1?Q?caf=E9?= €") == "€ café €")
+        #expect(EncodedWords.decode("plain ü") == "plain ü")
+    }
+
+    @Test("whether there is an encoded word is decided by String.contains, as before")
+    func gate() {
+        // "?" with a combining mark is one Character: no "=?" for String.contains.
+        let combining = "x=?\u{301}utf-8?Q?a?="
+        #expect(EncodedWords.decode(combining) == combining)
+        // A prepended mark (U+0600) joins the "=" into its Character. (MailMIME does not
+        // import Foundation, whose `contains` here, in the tests, would compare UTF-16 instead.)
+        let prepended = "\u{600}=?utf-8?q?a?="
+        #expect(EncodedWords.decode(prepended) == prepended)
+        #expect(EncodedWords.decode("\u{600} =?utf-8?q?a?=") == "\u{600} a")
+    }
+
+    @Test("charset names compare ignoring ASCII case only")
+    func charsetNames() {
+        #expect(EncodedWords.sameCharset("UTF-8", "utf-8"))
+        #expect(!EncodedWords.sameCharset("utf-8", "utf-9"))
+        #expect(!EncodedWords.sameCharset("utf-8", "utf-8x"))
+        #expect(!EncodedWords.sameCharset("a@", "A`"))
+    }
+
+    @Test("fields of 75 bytes are accepted, of 76 not")
+    func fieldLength() {
+        let long = String(repeating: "x", count: 75)
+        #expect(EncodedWords.decode("=?\(long)?Q?a?=") == "a")
+        #expect(EncodedWords.decode("=?\(long)x?Q?a?=") == "=?\(long)x?Q?a?=")
+    }
+}

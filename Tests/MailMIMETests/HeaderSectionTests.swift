@@ -184,3 +184,51 @@ struct HeaderSectionTests {
         #expect(Array(parsed.rawBody(of: parsed.root)) == message("line 1\nline 2\n"))
     }
 }
+
+/// Name comparison that stops early, and values decoded straight from the message bytes.
+extension HeaderSectionTests {
+    @Test("ASCII name comparison: the first differing ASCII byte decides, whatever the lengths")
+    func namesEqual() {
+        func equal(_ lhs: String, _ rhs: String) -> Bool? {
+            Array(lhs.utf8).withUnsafeBufferPointer { l in Array(rhs.utf8).withUnsafeBufferPointer { r in HeaderField.asciiNamesEqual(l, r) } }
+        }
+        #expect(equal("Subject", "subject") == true)
+        #expect(equal("Subject", "subjects") == false)
+        #expect(equal("To", "From") == false)
+        #expect(equal("abc", "abd\u{212A}") == false)
+        #expect(equal("abc", "abc\u{301}") == nil)
+        #expect(equal("KEY", "\u{212A}ey") == nil)
+        #expect(HeaderField(name: "\u{212A}ey", value: "").hasName("KEY"))
+        #expect(!HeaderField(name: "abc\u{301}", value: "").hasName("abc"))
+        #expect(HeaderField(name: "X-Ünï", value: "").hasName("x-üNï"))
+        // The first-byte shortcut: only two ASCII first bytes that differ beyond case decide.
+        #expect(!HeaderField(name: "From", value: "").hasName("to"))
+        #expect(HeaderField(name: "KEY", value: "").hasName("\u{212A}ey"))
+        #expect(HeaderField(name: "x", value: "").hasName("X"))
+        #expect(!HeaderField(name: "", value: "").hasName("x"))
+        #expect(HeaderField(name: "", value: "").hasName(""))
+    }
+
+    @Test("one-line and folded values, ASCII and not")
+    func values() {
+        let (section, _, _) = parseHeaders(message("""
+            Subject:  one line \t
+            X-Folded: a
+             b
+            \tc
+            X-Latin: caf\u{E9}
+            X-Empty:
+
+            body
+            """))
+        #expect(section["subject"] == "one line")
+        #expect(section["x-folded"] == "a b\tc")
+        #expect(section["x-latin"] == "café")
+        #expect(section["x-empty"] == "")
+        var latin1 = Array("X-Raw: caf".utf8) + [0xE9] + Array("\r\n\r\n".utf8)
+        #expect(parseHeaders(latin1).section["x-raw"] == "café")
+        latin1 = Array("X-Raw: a\r\n caf".utf8) + [0xE9] + Array("\r\n\r\n".utf8)
+        #expect(parseHeaders(latin1).section["x-raw"] == "a café")
+        #expect(section.all("x-folded") == ["a b\tc"])
+    }
+}

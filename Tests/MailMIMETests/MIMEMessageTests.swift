@@ -425,3 +425,27 @@ struct MIMEMessageTests {
         #expect(text(parsed, parsed.root.children[1]) == "outer")
     }
 }
+
+/// Text bodies: line ends normalised before charset decoding where the charset allows, after
+/// it where not.
+extension MIMEMessageTests {
+    static func text(_ headers: String, _ body: [UInt8]) -> String {
+        let bytes = Array((headers + "\r\n\r\n").utf8) + body
+        let parsed = MIMEMessage(bytes: bytes)
+        return parsed.text(of: parsed.root)
+    }
+
+    @Test("line ends in every transfer encoding and charset family")
+    func textLineEnds() {
+        let utf8 = "Content-Type: text/plain; charset=utf-8"
+        #expect(Self.text(utf8, Array("a\r\nb\rc\n\r".utf8)) == "a\nb\nc\n\n")
+        #expect(Self.text(utf8 + "\r\nContent-Transfer-Encoding: quoted-printable", Array("a=0D=0Ab=0D\r\nc  \r\n".utf8)) == "a\nb\n\nc\n")
+        #expect(Self.text(utf8 + "\r\nContent-Transfer-Encoding: base64", Array("YQ0KYg1j".utf8)) == "a\nb\nc")
+        #expect(Self.text(utf8, [0xE2, 0x80, 0x0D, 0x0A, 0xFF, 0x0D]) == "\u{FFFD}\n\u{FFFD}\n")
+        #expect(Self.text("Content-Type: text/plain; charset=iso-8859-1", [0x63, 0xE9, 0x0D, 0x0A]) == "cé\n")
+        #expect(Self.text("Content-Type: text/plain", [0x63, 0xE9, 0x0D]) == "cé\n")
+        #expect(Self.text("Content-Type: text/plain; charset=windows-1252", [0x80, 0x0D, 0x0A, 0x0D]) == "€\n\n")
+        #expect(Self.text("Content-Type: text/plain; charset=utf-16le", [0x61, 0x00, 0x0D, 0x00, 0x0A, 0x00, 0x0D, 0x00]) == "a\n\n")
+        #expect(Self.text(utf8, []) == "")
+    }
+}

@@ -173,3 +173,47 @@ struct MIMEParametersTests {
         }
     }
 }
+
+/// The byte-level split and the ASCII type/subtype path, and their boundary with the
+/// Character-based path for non-ASCII heads.
+extension MIMEParametersTests {
+    @Test("type/subtype: ASCII heads on bytes, others as strings", arguments: [
+        ("TEXT/Plain ; Charset=UTF-8", "text/plain"),
+        (" text / plain ", "text/plain"),
+        ("text/plain\r\n", nil),
+        ("//plain", nil),
+        ("text//plain", nil),
+        ("text/", nil),
+        ("/plain", nil),
+        ("text/pl ain", nil),
+        ("téxt/plain", nil),
+        ("text/plain\u{301}", nil),
+        ("text (comment) / html", "text/html"),
+    ] as [(String, String?)])
+    func typeAndSubtype(_ value: String, _ expected: String?) {
+        #expect(ContentType(parsing: value)?.mimeType == expected)
+    }
+
+    @Test("the ASCII path and the string path agree on ASCII heads")
+    func pathsAgree() {
+        var generator = SeededGenerator(seed: 2045)
+        let alphabet = Array("aB/ \t;=\"()@x-".utf8)
+        for _ in 0..<3000 {
+            let head = Reference.randomBytes(Int.random(in: 0...12, using: &generator), from: alphabet, using: &generator)
+            let ascii = ContentType.typeAndSubtype(asciiHead: head)
+            let string = ContentType.typeAndSubtype(head: String(decoding: head, as: UTF8.self))
+            #expect(ascii?.0 == string?.0 && ascii?.1 == string?.1, "\(String(decoding: head, as: UTF8.self).debugDescription)")
+        }
+    }
+
+    @Test("parameter names are lower-cased (also beyond ASCII); quoted values without encoded words stay")
+    func names() {
+        let disposition = ContentDisposition(parsing: "Attachment; FileName*=utf-8''%C3%A9.txt; X=\"a=b?c\"; \u{212A}=1")
+        #expect(disposition?.kind == "attachment")
+        #expect(disposition?.parameters["filename"] == "é.txt")
+        #expect(disposition?.parameters["x"] == "a=b?c")
+        #expect(disposition?.parameters.values["k"] == "1")
+        #expect(MIMEParameters.split("x; name=\"=?utf-8?Q?f=C3=BC?=\"").1["name"] == "fü")
+        #expect(MIMEParameters.split("x; name==?utf-8?Q?f=C3=BC?=").1["name"] == "=?utf-8?Q?f=C3=BC?=")
+    }
+}

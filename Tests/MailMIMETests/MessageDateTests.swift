@@ -147,3 +147,46 @@ struct MessageDateTests {
         #expect(built.date == "1969-02-13T23:32:00-03:30")
     }
 }
+
+/// The direct reading of RFC 5322's own form against the token-by-token reading.
+extension MessageDateTests {
+    static func sameFields(_ lhs: MessageDate.Fields?, _ rhs: MessageDate.Fields?) -> Bool {
+        guard let lhs, let rhs else { return lhs == nil && rhs == nil }
+        return lhs.day == rhs.day && lhs.month == rhs.month && lhs.year == rhs.year
+            && lhs.time?.0 == rhs.time?.0 && lhs.time?.1 == rhs.time?.1 && lhs.time?.2 == rhs.time?.2
+            && lhs.offset.map { $0 ?? -9999 } == rhs.offset.map { $0 ?? -9999 }
+    }
+
+    @Test("RFC 5322's form: both readings give the same fields", arguments: [
+        "Thu, 01 Jan 2026 00:00:37 +0000", "Mon, 1 Jan 2024 12:00:00 -0000", "1 Jan 2024 12:00:00 +0530",
+        "SUN, 31 DEC 1999 23:59:60 -1200", "Sat, 29 Feb 2025 10:00:00 +0100", "Tue, 07 Jul 0020 25:61:00 +9999",
+        "wed, 15 may 2024 08:09:10 -0500",
+    ])
+    func canonicalAgrees(_ value: String) throws {
+        let direct = try #require(MessageDate.canonicalFields(of: value))
+        #expect(Self.sameFields(direct, MessageDate.fields(of: MessageDate.tokens(of: value))))
+    }
+
+    @Test("other forms are left to the token-by-token reading", arguments: [
+        "Thu, 01 Jan 2026 00:00:37 +0000 (UTC)", "Thu,  01 Jan 2026 00:00:37 +0000", "01 Jan 26 00:00:37 +0000",
+        "Thu, 32 Jan 2026 00:00:37 +0000", "Thu, 00 Jan 2026 00:00:37 +0000", "Thx, 01 Jan 2026 00:00:37 +0000",
+        "1 Jan 2026 00:00 +0000", "01 Jan 2026 00:00:37 GMT", "Thu 01 Jan 2026 00:00:37 +0000", "01 January 2026 00:00:37 +0000",
+        "01 Jan 2026 00:00:37 +00000", "01 Jan 2026 00:00:37 +000", "001 Jan 2026 00:00:37 +0000", "", "Thu,",
+        "01 Jan 2026 00:00:37 +0000 ", "01 Jän 2026 00:00:37 +0000",
+    ])
+    func otherForms(_ value: String) {
+        #expect(MessageDate.canonicalFields(of: value) == nil)
+    }
+
+    @Test("RFC 3339 as bytes equals the interpolated form", arguments: [
+        MessageDate(year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 37, offsetMinutes: 0),
+        MessageDate(year: 5, month: 12, day: 31, hour: 23, minute: 59, second: 59, offsetMinutes: -330),
+        MessageDate(year: 9999, month: 2, day: 29, hour: 1, minute: 2, second: 3, offsetMinutes: nil),
+        MessageDate(year: 2024, month: 6, day: 1, hour: 12, minute: 0, second: 0, offsetMinutes: 6039),
+        MessageDate(year: -1000, month: 6, day: 1, hour: 12, minute: 0, second: 0, offsetMinutes: 60),
+        MessageDate(year: 123_456_789, month: 100, day: 1, hour: 12, minute: 0, second: 0, offsetMinutes: -59),
+    ])
+    func rfc3339(_ date: MessageDate) {
+        #expect(date.rfc3339 == date.formattedRFC3339)
+    }
+}

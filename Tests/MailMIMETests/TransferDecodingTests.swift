@@ -160,3 +160,30 @@ struct TransferDecodingTests {
         #expect(TransferDecoding.hexValue(UInt8(ascii: "G")) == nil)
     }
 }
+
+/// The run-copying quoted-printable decoder against the byte-by-byte one it replaced.
+extension TransferDecodingTests {
+    @Test("quoted-printable: padding, soft breaks and escapes at every offset of the eight-byte scan")
+    func quotedPrintableOffsets() {
+        let specials = ["=3D", "=20", " \r\n", "\t\n", "=\r\n", "= \t\n", "=\r", "=", "=4", "=G1", "  ", "\r", "\n", " =20 \r\n"]
+        for special in specials {
+            for offset in 0...17 {
+                for tail in ["", "x", "  ", " \t", "=20  "] {
+                    let input = Array((String(repeating: "a", count: offset) + special + "bcdefghijk" + tail).utf8)
+                    #expect(TransferDecoding.quotedPrintable(input) == Reference.quotedPrintable(input),
+                            "\(special.debugDescription) at \(offset), tail \(tail.debugDescription)")
+                }
+            }
+        }
+    }
+
+    @Test("quoted-printable: random input over the syntax characters matches the old decoder")
+    func quotedPrintableRandom() {
+        var generator = SeededGenerator(seed: 2045)
+        let alphabet = Array("= \t\r\n3DdAx\u{7F}".utf8) + [0xC3, 0xFF]
+        for _ in 0..<5000 {
+            let input = Reference.randomBytes(Int.random(in: 0...48, using: &generator), from: alphabet, using: &generator)
+            #expect(TransferDecoding.quotedPrintable(input) == Reference.quotedPrintable(input), "\(input)")
+        }
+    }
+}
