@@ -77,8 +77,10 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Finished attempts allowed to wait for their commit, per slot: enough to cover a commit's
-    /// time at full speed, and a bound when the store refuses writes (nothing new starts then).
-    static let maxUnrecordedPerSlot = 3
+    /// time at full speed — including a commit that waits behind a watcher's ingest
+    /// transaction, which in a burst took 3 per slot to the limit and halved the deliveries
+    /// during ingest — and a bound when the store refuses writes (nothing new starts then).
+    static let maxUnrecordedPerSlot = 16
 
     /// The jobs started and not yet recorded: running, or finished and waiting for their commit.
     public var running: Int { state.withLockedValue { $0.inFlight.count } }

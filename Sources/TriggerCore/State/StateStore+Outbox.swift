@@ -20,26 +20,31 @@ extension StateStore {
         public var createdAt: Date
         public var lastError: String?
 
-        /// The columns and the source a job is read from (`SELECT \(columns) FROM \(source)`).
-        static let columns = "outbox.*, outbox_payload.payload"
+        /// The columns and the source a job is read from (`SELECT \(columns) FROM \(source)`),
+        /// in the order `init(row:)` reads them by position: looking a column up by name
+        /// lower-cases the name each time, which showed in a burst's profile.
+        static let columns = """
+            outbox.id, idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind, \
+            outbox_payload.payload, status, attempts, next_attempt_at, created_at, last_error
+            """
         static let source = "outbox JOIN outbox_payload ON outbox_payload.job_id = outbox.id"
 
         init(row: Row) {
-            id = row["id"]
-            idempotencyKey = row["idempotency_key"]
-            profile = row["profile"]
-            mailbox = row["mailbox"]
-            uidValidity = UInt32(row["uid_validity"] as Int64)
-            uid = UInt32(row["uid"] as Int64)
-            flow = row["flow"]
-            actionIndex = row["action_index"]
-            kind = NewJob.Kind(rawValue: row["kind"]) ?? .action
-            payload = row["payload"]
-            status = row["status"]
-            attempts = row["attempts"]
-            nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
-            createdAt = Date(timeIntervalSince1970: row["created_at"])
-            lastError = row["last_error"]
+            id = row[0]
+            idempotencyKey = row[1]
+            profile = row[2]
+            mailbox = row[3]
+            uidValidity = UInt32(row[4] as Int64)
+            uid = UInt32(row[5] as Int64)
+            flow = row[6]
+            actionIndex = row[7]
+            kind = NewJob.Kind(rawValue: row[8]) ?? .action
+            payload = row[9]
+            status = row[10]
+            attempts = row[11]
+            nextAttemptAt = Date(timeIntervalSince1970: row[12])
+            createdAt = Date(timeIntervalSince1970: row[13])
+            lastError = row[14]
         }
     }
 
