@@ -29,7 +29,7 @@ public struct Daemon: Sendable {
         for profile in configuration.profiles where profile.listen {
             for mailbox in profile.mailboxes {
                 let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
-                                                       logger: logger, onQueued: { dispatcher.wake() })
+                                                       logger: logger, onQueued: { dispatcher.offer($0) })
                 watchers.append(MailboxWatcher(connector: ProfileConnector(profile: profile, logger: logger),
                                                synchronizer: synchronizer, logger: logger,
                                                idleReissue: min(profile.refreshInterval, .seconds(540))))

@@ -45,9 +45,19 @@ public final class Dispatcher: Service, Sendable {
         /// How many of them have finished and wait for `finished` to be recorded. They hold no
         /// slot, so a commit does not stall the deliveries; `maxUnrecordedPerSlot` bounds them.
         var unrecorded = 0
-        /// Due jobs read ahead, so a burst costs one outbox query per batch, not one per job.
-        /// Only the dispatcher starts pending jobs, so a queued job cannot be taken by anyone else.
+        /// Jobs to start, the next one last: read ahead from the outbox (one query per batch,
+        /// not one per job) or handed over by a watcher as it queued them (`offer`). Only the
+        /// dispatcher starts pending jobs, so a queued job cannot be taken by anyone else.
         var queue: [StateStore.Job] = []
+        /// The ids in `queue`: a job is queued once, and never while it runs.
+        var queued: Set<Int64> = []
+        /// Whether to read the outbox at the next chance although `queue` is not empty: set
+        /// every `tick`, so retries that fell due are not held back by a steady stream of offers.
+        var readOutbox = true
+        /// Whether `nextJob` is reading the outbox, and the jobs recorded meanwhile: the read may
+        /// have seen them still pending, and they must not be queued again.
+        var reading = false
+        var recordedWhileReading: Set<Int64> = []
         /// Finished attempts waiting to be recorded; their jobs stay in `inFlight` until then.
         var finished: [StateStore.Attempt] = []
         /// Whether a task is recording `finished` now.
@@ -74,6 +84,28 @@ public final class Dispatcher: Service, Sendable {
     /// New jobs are queued: look now rather than at the next tick.
     public func wake() {
         wakeContinuation.yield()
+    }
+
+    /// Jobs the outbox holds more of than this are left there to be read when the queue runs
+    /// dry: offered payloads wait in memory.
+    var maxQueued: Int { concurrency * 32 }
+
+    /// Jobs a watcher has just committed to the outbox (`StateStore.ingest`'s `onCommit`): they
+    /// are queued without being read back, as far as there is room; the rest are read from
+    /// the outbox later. A job already queued or running is not queued again.
+    public func offer(_ jobs: [StateStore.Job]) {
+        let limit = maxQueued
+        state.withLockedValue { state in
+            var added: [StateStore.Job] = []
+            for job in jobs where state.queue.count + added.count < limit
+                && !state.inFlight.contains(job.id) && !state.queued.contains(job.id) {
+                added.append(job)
+                state.queued.insert(job.id)
+            }
+            // After everything queued before them: the queue runs from its end.
+            state.queue.insert(contentsOf: added.reversed(), at: 0)
+        }
+        wake()
     }
 
     /// Finished attempts allowed to wait for their commit, per slot: enough to cover a commit's
@@ -109,6 +141,7 @@ public final class Dispatcher: Service, Sendable {
         // A cancelled sleep returns at once: without the cancellation check this would spin.
         while !isStopping, !Task.isCancelled {
             try? await Task.sleep(for: tick)
+            state.withLockedValue { $0.readOutbox = true }
             wake()
         }
     }
@@ -140,25 +173,47 @@ public final class Dispatcher: Service, Sendable {
         return executors[turn % executors.count]
     }
 
-    /// The next job to start, if a slot is free: from the read-ahead queue, refilled from the
-    /// outbox when empty.
+    /// The next job to start, if a slot is free: from the queue, which is topped up from the
+    /// outbox when it is empty or a tick asked for it.
     private func nextJob() -> StateStore.Job? {
-        let (free, needsRefill, inFlight) = state.withLockedValue {
-            (min(concurrency - ($0.inFlight.count - $0.unrecorded),
-                 concurrency * (1 + Self.maxUnrecordedPerSlot) - $0.inFlight.count), $0.queue.isEmpty, $0.inFlight)
+        let (free, skip) = state.withLockedValue { state -> (Int, Int?) in
+            let free = min(concurrency - (state.inFlight.count - state.unrecorded),
+                           concurrency * (1 + Self.maxUnrecordedPerSlot) - state.inFlight.count)
+            guard free > 0, state.queue.isEmpty || state.readOutbox else { return (free, nil) }
+            state.readOutbox = false
+            state.reading = true
+            return (free, state.inFlight.count + state.queued.count)
         }
         guard free > 0 else { return nil }
-        if needsRefill {
+        if let skip {
+            let due: [StateStore.Job]
             do {
-                let due = try store.dueJobs(limit: concurrency * 8 + inFlight.count).filter { !inFlight.contains($0.id) }
-                state.withLockedValue { $0.queue = due.reversed() }
+                // Read past the jobs that are queued or running: they are due too.
+                due = try store.dueJobs(limit: concurrency * 8 + skip)
             } catch {
+                state.withLockedValue { state in
+                    state.reading = false
+                    state.recordedWhileReading.removeAll()
+                }
                 logger.error("cannot read the outbox", metadata: ["MT_ERROR": "\(error)"])
                 return nil
+            }
+            state.withLockedValue { state in
+                // Not a job queued or running now, nor one that ran and was recorded while the
+                // read was under way (the read may have seen it still pending).
+                let fresh = due.filter {
+                    !state.inFlight.contains($0.id) && !state.queued.contains($0.id) && !state.recordedWhileReading.contains($0.id)
+                }
+                state.reading = false
+                state.recordedWhileReading.removeAll()
+                // Due in the outbox means older than anything offered: these go first.
+                state.queue.append(contentsOf: fresh.reversed())
+                state.queued.formUnion(fresh.map(\.id))
             }
         }
         return state.withLockedValue { state in
             guard let job = state.queue.popLast() else { return nil }
+            state.queued.remove(job.id)
             state.inFlight.insert(job.id)
             return job
         }
@@ -227,7 +282,10 @@ public final class Dispatcher: Service, Sendable {
             }
             for (attempt, status) in zip(batch, statuses) { log(attempt, status: status) }
             state.withLockedValue { state in
-                for attempt in batch { state.inFlight.remove(attempt.job.id) }
+                for attempt in batch {
+                    state.inFlight.remove(attempt.job.id)
+                    if state.reading { state.recordedWhileReading.insert(attempt.job.id) }
+                }
                 state.unrecorded -= batch.count
             }
             wake()

@@ -244,15 +244,34 @@ public final class StateStore: Sendable {
 
     /// ``ingest(profile:mailbox:uidValidity:messages:beforeCommit:)`` for the daemon: the task
     /// waits for SQLite's writer without holding one of the few threads of the cooperative pool.
+    ///
+    /// `onCommit` gets the jobs queued, as the outbox now holds them, right after the commit and
+    /// before the writer does anything else: the dispatcher can take them without reading them
+    /// back, and no result of theirs can have been recorded before it has them.
     @discardableResult
-    public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage]) async throws -> Int {
+    public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage],
+                       onCommit: (@Sendable ([Job]) -> Void)? = nil) async throws -> Int {
         try await database.write { db in
-            try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages)
+            var queued: [Job]?
+            if onCommit != nil { queued = [] }
+            let count = try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages,
+                                        queued: &queued)
+            if let onCommit, let queued, !queued.isEmpty {
+                db.afterNextTransaction { _ in onCommit(queued) }
+            }
+            return count
         }
     }
 
     static func ingest(_ db: Database, profile: String, mailbox: String, uidValidity: UInt32,
                        messages: [IngestedMessage]) throws -> Int {
+        var queued: [Job]?
+        return try ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages, queued: &queued)
+    }
+
+    /// Ingests `messages`; when `queued` is not nil, appends each job queued to it.
+    static func ingest(_ db: Database, profile: String, mailbox: String, uidValidity: UInt32,
+                       messages: [IngestedMessage], queued: inout [Job]?) throws -> Int {
         guard let highest = messages.map(\.uid).max() else { return 0 }
         let stored = try db.cachedStatement(sql: "SELECT uid_validity FROM mailbox_state WHERE profile = ? AND mailbox = ?")
         guard let row = try Row.fetchOne(stored, arguments: [profile, mailbox]) else {
@@ -265,9 +284,13 @@ public final class StateStore: Sendable {
         var inserted = 0
         for message in messages {
             for job in message.jobs {
-                if try insertJob(db, job, profile: profile, mailbox: mailbox, uidValidity: uidValidity, uid: message.uid, now: now) {
-                    inserted += 1
-                }
+                guard let id = try insertJob(db, job, profile: profile, mailbox: mailbox, uidValidity: uidValidity,
+                                             uid: message.uid, now: now) else { continue }
+                inserted += 1
+                queued?.append(Job(id: id, idempotencyKey: job.idempotencyKey, profile: profile, mailbox: mailbox,
+                                   uidValidity: uidValidity, uid: message.uid, flow: job.flow, actionIndex: job.actionIndex,
+                                   kind: job.kind, payload: job.payload, nextAttemptAt: Date(timeIntervalSince1970: now),
+                                   createdAt: Date(timeIntervalSince1970: now)))
             }
             if let messageID = message.messageID {
                 try db.cachedStatement(sql: """
@@ -283,19 +306,19 @@ public final class StateStore: Sendable {
         return inserted
     }
 
-    /// Queues `job` unless a job with its idempotency key exists; returns whether it was queued.
+    /// Queues `job` unless a job with its idempotency key exists; returns its id if it was queued.
     static func insertJob(_ db: Database, _ job: NewJob, profile: String, mailbox: String, uidValidity: UInt32, uid: UInt32,
-                          now: Double) throws -> Bool {
+                          now: Double) throws -> Int64? {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (idempotency_key, profile, mailbox, uid_validity, uid, flow, action_index, kind,
                                 next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
             """).execute(arguments: [job.idempotencyKey, profile, mailbox, Int64(uidValidity), Int64(uid), job.flow,
                                      job.actionIndex, job.kind.rawValue, now, now])
-        guard db.changesCount > 0 else { return false }
-        try db.cachedStatement(sql: "INSERT INTO outbox_payload (job_id, payload) VALUES (?, ?)")
-            .execute(arguments: [db.lastInsertedRowID, job.payload])
-        return true
+        guard db.changesCount > 0 else { return nil }
+        let id = db.lastInsertedRowID
+        try db.cachedStatement(sql: "INSERT INTO outbox_payload (job_id, payload) VALUES (?, ?)").execute(arguments: [id, job.payload])
+        return id
     }
 
     /// Records a completed sync that found nothing new (for `status`).

@@ -15,13 +15,14 @@ public struct MailboxSynchronizer: Sendable {
     public var batchSize: Int
     /// How far back a Message-ID counts as already processed under the `reprocess` policy.
     public var reprocessWindow: TimeInterval = 30 * 86_400
-    /// Told after each committed batch that queued jobs, so the dispatcher wakes at once.
-    public var onQueued: @Sendable () -> Void
+    /// Given the jobs of each committed batch that queued any, right after its commit (see
+    /// `StateStore.ingest`'s `onCommit`): the dispatcher takes them without reading them back.
+    public var onQueued: @Sendable ([StateStore.Job]) -> Void
     /// How many tasks plan a batch (`IngestPlanner.plan(_:uidValidity:ways:)`): one per core.
     public var planningWays = ProcessInfo.processInfo.activeProcessorCount
 
     public init(store: StateStore, planner: IngestPlanner, logger: Logger, batchSize: Int = 100,
-                onQueued: @escaping @Sendable () -> Void = {}) {
+                onQueued: @escaping @Sendable ([StateStore.Job]) -> Void = { _ in }) {
         self.store = store
         self.planner = planner
         self.logger = logger
@@ -114,7 +115,6 @@ public struct MailboxSynchronizer: Sendable {
             func committed(_ batch: (ingested: Int, queued: Int)) {
                 outcome.ingested += batch.ingested
                 outcome.queued += batch.queued
-                if batch.queued > 0 { onQueued() }
             }
             // One batch commits while the next is planned; never two at once, so batches
             // commit in order and the cursor only moves forward.
@@ -141,7 +141,7 @@ public struct MailboxSynchronizer: Sendable {
                 if let previous = try await writes.next() { committed(previous) }
                 writes.addTask {
                     let queued = try await store.ingest(profile: profileName, mailbox: mailbox, uidValidity: uidValidity,
-                                                        messages: batch)
+                                                        messages: batch, onCommit: onQueued)
                     return (batch.count, queued)
                 }
             }

@@ -108,6 +108,64 @@ struct DispatcherTests {
         try await group.shutdownGracefully()
     }
 
+    @Test func offeredJobsRunOnceAlsoWhenTheOutboxReadFindsThemToo() async throws {
+        let store = try TriggerTestSupport.temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
+        let performer = ScriptedPerformer(delay: .milliseconds(1))
+        // concurrency 2: at most 64 offered jobs wait in memory; the rest are read back later.
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 2, logger: Self.silent)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            for batch in 0..<10 {
+                let messages = (1...30).map { index in
+                    let uid = UInt32(batch * 30 + index)
+                    return StateStore.IngestedMessage(uid: uid, jobs: [
+                        StateStore.NewJob(flow: "f", actionIndex: 0, idempotencyKey: "p/INBOX/1/\(uid)/f#0", payload: Data("{}".utf8)),
+                    ])
+                }
+                try await store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, messages: messages) { jobs in
+                    dispatcher.offer(jobs)
+                    // A second offer of the same jobs (as a racing outbox read would find them) adds nothing.
+                    dispatcher.offer(jobs)
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try store.jobCounts(profile: "p", mailbox: "INBOX") != ["succeeded": 300], ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 300])
+        let calls = performer.counts.withLockedValue { $0.calls }
+        #expect(calls.count == 300 && calls.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func aRetryFallingDueRunsWhileOffersKeepComing() async throws {
+        let store = try store(messages: 1)
+        let retry = try #require(try store.dueJobs(limit: 1).first)
+        // The job failed once; its retry falls due in 300 ms.
+        try store.record(.retryable("busy", retryAfter: nil), for: retry.id, policy: RetryPolicy(initialDelay: .milliseconds(300),
+                                                                                                 maxAttempts: 5, jitter: 0))
+        let performer = ScriptedPerformer(delay: .milliseconds(20))
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 1,
+                                    tick: .milliseconds(100), logger: Self.silent)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            // A steady stream of new jobs, each handed over: the queue never runs dry.
+            for uid in UInt32(2)...60 {
+                try await store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, messages: [.init(uid: uid, jobs: [
+                    StateStore.NewJob(flow: "f", actionIndex: 0, idempotencyKey: "p/INBOX/1/\(uid)/f#0", payload: Data("{}".utf8)),
+                ])]) { dispatcher.offer($0) }
+                if performer.counts.withLockedValue({ $0.calls[retry.idempotencyKey] }) == 1 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        let counts = performer.counts.withLockedValue { $0 }
+        #expect(counts.calls[retry.idempotencyKey] == 1, "the retry ran although the queue was never empty")
+        #expect(counts.calls.count < 59, "it ran before the stream of new jobs ended")
+    }
+
     @Test func failuresAreRecordedAndTheFlowGetsItsFailurePostActions() async throws {
         let store = try store(messages: 20, actions: 2)
         // Action 1 of odd UIDs fails for good; action 0 of UID 2 is retried later.

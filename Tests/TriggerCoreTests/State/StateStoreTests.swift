@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 import Testing
 @testable import TriggerCore
 
@@ -100,6 +101,31 @@ struct StateStoreTests {
         #expect(try store.mailboxState(profile: "p", mailbox: "INBOX")?.cursor == 3, "the message will be fetched again")
         #expect(try store.queuedKeys(profile: "p", mailbox: "INBOX").isEmpty)
         #expect(try !store.hasSeen(messageID: "<b@x>", profile: "p", mailbox: "INBOX", since: .distantPast))
+    }
+
+    @Test func theJobsOfACommittedIngestAreHandedOverAsTheOutboxHoldsThem() async throws {
+        let (store, _) = try temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 7, cursor: 0)
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, uid: 1, jobs: [job(1)])
+        let handed = NIOLockedValueBox<[[StateStore.Job]]>([])
+        let messages = [
+            StateStore.IngestedMessage(uid: 1, jobs: [job(1)]),  // already queued: not again
+            StateStore.IngestedMessage(uid: 2, jobs: [job(2), job(2, action: 1)]),
+            StateStore.IngestedMessage(uid: 3, jobs: []),
+        ]
+        let count = try await store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, messages: messages) { jobs in
+            handed.withLockedValue { $0.append(jobs) }
+        }
+        #expect(count == 2)
+        let batches = handed.withLockedValue { $0 }
+        #expect(batches.count == 1)
+        let due = try store.dueJobs(limit: 10, now: Date().addingTimeInterval(1)).filter { $0.uid == 2 }
+        #expect(batches.first == due, "same ids, keys, payloads, times as read back")
+        // Nothing queued: nothing handed over.
+        try await store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 7, messages: [.init(uid: 4, jobs: [])]) { _ in
+            handed.withLockedValue { $0.append([]) }
+        }
+        #expect(handed.withLockedValue { $0.count } == 1)
     }
 
     @Test func aChangedUIDValidityIsRefusedUntilRebaselined() throws {
