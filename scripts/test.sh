@@ -43,7 +43,10 @@ unset MT_IMAP_HOST MT_IMAP_USERS MT_IMAP_USER MT_IMAP_PASSWORD MT_IMAP_CA_FILE M
 export MT_IMAP_TLS_PORT=${MT_TEST_TLS_PORT:-12993}
 export MT_IMAP_PLAIN_PORT=${MT_TEST_PLAIN_PORT:-12143}
 stop_server() { "$root/scripts/imap-test-server.sh" stop "$server_dir" >/dev/null 2>&1 || true; }
-trap stop_server EXIT
+# The tests make temporary directories (state stores, hook scripts, daemon homes) and leave them:
+# they get a temporary directory of their own (TMPDIR), removed at the end.
+test_tmp=$(mktemp -d /tmp/mt-tests.XXXXXX)
+trap 'stop_server; rm -rf "$test_tmp"' EXIT
 "$root/scripts/imap-test-server.sh" start "$server_dir"
 eval "$("$root/scripts/imap-test-server.sh" env "$server_dir")"
 export MT_REQUIRE_INTEGRATION=1
@@ -57,7 +60,7 @@ status=0
 for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
     set +e
     # shellcheck disable=SC2086 # the selection is two words on purpose
-    swift test --skip-build $selection 2>&1 | tee -a /tmp/mailtrigger-test.log
+    TMPDIR=$test_tmp swift test --skip-build $selection 2>&1 | tee -a /tmp/mailtrigger-test.log
     run_status=${PIPESTATUS[0]}
     set -e
     [ "$run_status" -eq 0 ] || status=$run_status
