@@ -19,11 +19,23 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: """
+        Log format: journald (native journal fields), text (one line per entry on standard error), \
+        json (one JSON object per line). Default: journald when standard error is the journal \
+        (JOURNAL_STREAM), text otherwise.
+        """)
+    var logFormat: LogFormat?
+
     func run() async throws {
         let configuration = try options.load(command: "run")
         let level = logLevel
+        let format = logFormat ?? (JournalStream.isStandardErrorJournal ? .journald : .text)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = switch format {
+            case .journald: JournalLogHandler(label: label)
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
             handler.logLevel = level
             return handler
         }
@@ -43,3 +55,8 @@ struct Run: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `run --log-format`.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case journald, text, json
+}

@@ -1,0 +1,72 @@
+import Glibc
+import Logging
+@testable import SystemdSupport
+import Testing
+
+/// `JournalLogHandler` end to end: on a machine without journald (CI), a datagram socket bound
+/// where libsystemd sends journal entries (`/run/systemd/journal/socket`) stands in for it, and
+/// the entry is read back in journald's native protocol. Skipped where a journald runs.
+@Suite(.serialized, .enabled(if: access("/run/systemd/journal/socket", F_OK) != 0 && getuid() == 0))
+struct JournalLogHandlerTests {
+    static let socketPath = "/run/systemd/journal/socket"
+
+    /// The fields of one native-protocol datagram: `NAME=value\n`, or for a value with a line
+    /// break `NAME\n`, its length as 64-bit little endian, the value, `\n`.
+    static func parse(_ bytes: [UInt8]) -> [String: String] {
+        var fields: [String: String] = [:]
+        var index = 0
+        while index < bytes.count {
+            guard let end = bytes[index...].firstIndex(where: { $0 == 0x0A || $0 == 0x3D }) else { break }
+            let name = String(decoding: bytes[index..<end], as: UTF8.self)
+            if bytes[end] == 0x3D {
+                let valueEnd = bytes[(end + 1)...].firstIndex(of: 0x0A) ?? bytes.count
+                fields[name] = String(decoding: bytes[(end + 1)..<valueEnd], as: UTF8.self)
+                index = valueEnd + 1
+            } else {
+                var length = 0
+                for offset in 0..<8 { length |= Int(bytes[end + 1 + offset]) << (8 * offset) }
+                let start = end + 9
+                fields[name] = String(decoding: bytes[start..<(start + length)], as: UTF8.self)
+                index = start + length + 1
+            }
+        }
+        return fields
+    }
+
+    @Test func anEntryArrivesWithItsFields() throws {
+        mkdir("/run/systemd/journal", 0o755)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer {
+            close(fd)
+            unlink(Self.socketPath)
+            rmdir("/run/systemd/journal")
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in Self.socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+
+        var handler = JournalLogHandler(label: "mailtrigger")
+        handler.logLevel = .debug
+        let logger = Logger(label: "mailtrigger") { _ in handler }
+        logger.error("action failed for good", metadata: ["MT_PROFILE": "support", "MT_ERROR": "HTTP 404\nnot found"])
+
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        try #require(count > 0)
+        let fields = Self.parse(Array(buffer.prefix(count)))
+        #expect(fields["MESSAGE"] == "action failed for good")
+        #expect(fields["PRIORITY"] == "3")
+        #expect(fields["SYSLOG_IDENTIFIER"] == "mailtrigger")
+        #expect(fields["MT_PROFILE"] == "support")
+        #expect(fields["MT_ERROR"] == "HTTP 404\nnot found")
+        #expect(fields["CODE_FILE"]?.hasSuffix("JournalLogHandlerTests.swift") == true)
+        #expect(fields["CODE_LINE"].flatMap(Int.init) != nil)
+    }
+}
