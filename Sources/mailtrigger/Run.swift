@@ -47,10 +47,10 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(73)
         }
         let notifier = SystemdNotifier()
-        try await Daemon(configuration: configuration, logger: logger).run {
-            _ = notifier.notify("READY=1\nSTATUS=watching")
-        }
-        _ = notifier.notify("STOPPING=1")
+        try await Daemon(configuration: configuration, logger: logger).run(
+            ready: { notifier.notify("READY=1") },
+            status: { notifier.notify("STATUS=" + $0) },
+            stopping: { notifier.notify("STOPPING=1") })
     }
 }
 

@@ -37,7 +37,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Starts the daemon; stderr goes to the log file (appended across restarts).
-    func start(password: String) throws {
+    func start(password: String, environment extra: [String: String] = [:]) throws {
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -46,6 +46,7 @@ final class DaemonHarness: @unchecked Sendable {
         process.arguments = ["run", "--config", configPath, "--log-level", "debug"]
         var environment = ProcessInfo.processInfo.environment
         environment["MT_TEST_IMAP_PASSWORD"] = password
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log

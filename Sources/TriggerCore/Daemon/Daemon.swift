@@ -15,8 +15,10 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT. `ready` is called once the store is open and every
-    /// service is about to start (systemd's READY=1).
-    public func run(ready: @Sendable () -> Void = {}) async throws {
+    /// service is about to start (systemd's READY=1); `status` with the one-line summary
+    /// (``StatusSummary``) whenever it changes; `stopping` when a graceful shutdown begins.
+    public func run(ready: @Sendable () -> Void = {}, status: @escaping @Sendable (String) -> Void = { _ in },
+                    stopping: @escaping @Sendable () -> Void = {}) async throws {
         let store = try StateStore.open(for: configuration)
         try store.daemonStarted(pid: ProcessInfo.processInfo.processIdentifier)
         let webhookClient = WebhookClient(maxIdlePerEndpoint: configuration.delivery.concurrency)
@@ -25,25 +27,36 @@ public struct Daemon: Sendable {
                                     concurrency: configuration.delivery.concurrency,
                                     drainTimeout: configuration.delivery.drainTimeout,
                                     executors: webhookClient.group.makeIterator().map(EventLoopTaskExecutor.init), logger: logger)
+        let listening = configuration.profiles.filter(\.listen)
+        let publisher = StatusPublisher(profiles: listening.count, send: status)
+        let board = WatcherBoard(watchers: listening.flatMap { profile in profile.mailboxes.map { (profile.name, $0) } }) {
+            publisher.watchersChanged($0)
+        }
         var watchers: [MailboxWatcher] = []
-        for profile in configuration.profiles where profile.listen {
+        for profile in listening {
             for mailbox in profile.mailboxes {
                 let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
                                                        logger: logger, onQueued: { dispatcher.offer($0) })
                 watchers.append(MailboxWatcher(connector: ProfileConnector(profile: profile, logger: logger),
                                                synchronizer: synchronizer, logger: logger,
-                                               idleReissue: min(profile.refreshInterval, .seconds(540))))
+                                               idleReissue: min(profile.refreshInterval, .seconds(540)), board: board))
             }
         }
-        let heartbeat = Heartbeat(store: store, logger: logger)
+        var heartbeat = Heartbeat(store: store, logger: logger)
+        heartbeat.afterBeat = {
+            if let totals = try? store.outboxTotals() { publisher.outboxCounted(queued: totals.pending, dead: totals.dead) }
+        }
         logger.info("starting", metadata: ["MT_PROFILES": "\(configuration.profiles.count)", "MT_WATCHERS": "\(watchers.count)"])
         // Services shut down in reverse order: watchers stop fetching first, the dispatcher
         // drains after them.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: heartbeat), .init(service: dispatcher)] + watchers.map { .init(service: $0) },
+            // The notice is last, so it hears of the shutdown first.
+            services: [.init(service: heartbeat), .init(service: dispatcher)] + watchers.map { .init(service: $0) }
+                + [.init(service: ShutdownNotice(action: stopping))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         ready()
+        publisher.watchersChanged(board.snapshot)
         do {
             try await group.run()
         } catch {

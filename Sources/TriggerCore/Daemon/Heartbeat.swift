@@ -9,6 +9,8 @@ struct Heartbeat: Service {
     let logger: Logger
     var interval: Duration = .seconds(10)
     var pruneEvery = 360
+    /// Runs after each beat (the status line's outbox counts).
+    var afterBeat: @Sendable () -> Void = {}
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -23,9 +25,21 @@ struct Heartbeat: Service {
                 } catch {
                     logger.error("cannot write the heartbeat", metadata: ["MT_ERROR": "\(error)"])
                 }
+                afterBeat()
                 beats += 1
                 try await Task.sleep(for: interval)
             }
         }
+    }
+}
+
+/// Calls `action` as soon as a graceful shutdown begins (systemd's STOPPING=1 goes out then, not
+/// after the drain).
+struct ShutdownNotice: Service {
+    let action: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        action()
     }
 }

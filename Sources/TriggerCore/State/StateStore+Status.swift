@@ -120,6 +120,15 @@ extension StateStore {
         }
     }
 
+    /// Pending jobs and dead letters over the whole outbox (for the service's status line).
+    public func outboxTotals() throws -> (pending: Int, dead: Int) {
+        try database.read { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
+            let dead = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'dead'") ?? 0
+            return (pending, dead)
+        }
+    }
+
     /// Jobs by (profile, mailbox) and status, with the count of those that failed at least
     /// once and wait for a retry.
     public func jobSummary() throws -> [String: [String: Int]] {

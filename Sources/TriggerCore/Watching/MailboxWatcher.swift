@@ -17,14 +17,17 @@ public final class MailboxWatcher: Service, Sendable {
     /// IDLE is ended and re-issued this often (servers may drop IDLE after 30 min; Gmail after
     /// about 10), and a sync runs each time.
     public let idleReissue: Duration
+    /// Where the watcher's state is also kept in memory (the service's status line), if anywhere.
+    public let board: WatcherBoard?
 
     var profile: Profile { connector.profile }
     var mailbox: String { synchronizer.mailbox }
     var store: StateStore { synchronizer.store }
 
     public init(connector: ProfileConnector, synchronizer: MailboxSynchronizer, logger: Logger,
-                backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540)) {
+                backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil) {
         self.connector = connector
+        self.board = board
         self.synchronizer = synchronizer
         self.backoff = backoff
         self.idleReissue = idleReissue
@@ -180,6 +183,7 @@ public final class MailboxWatcher: Service, Sendable {
     }
 
     func report(_ state: StateStore.WatcherState, error: String? = nil, nextAttemptAt: Date? = nil) {
+        board?.set(profile: profile.name, mailbox: mailbox, state)
         do {
             try store.setWatcherState(profile: profile.name, mailbox: mailbox, state, error: error, nextAttemptAt: nextAttemptAt)
         } catch {
