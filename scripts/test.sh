@@ -16,6 +16,8 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# systemd-analyze checks the unit (step 6); only the tool is needed, not systemd running.
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
     log "installing: ${missing[*]}"
     policy_created=0
@@ -93,6 +95,13 @@ bash scripts/fuzz.sh "${MT_FUZZ_SECONDS:-60}" 2>&1 | tail -15 | tee /tmp/mailtri
 fuzz_status=${PIPESTATUS[0]}
 set -e
 
+# The systemd unit: systemd-analyze verify, and an exposure of 2.0 or less.
+log "checking deploy/mailtrigger.service"
+set +e
+bash scripts/check-unit.sh "$bin_path/mailtrigger" 2>&1 | tee /tmp/mailtrigger-unit.log
+unit_status=${PIPESTATUS[0]}
+set -e
+
 # 7. The integration tests must all have run and passed: count them in the sources.
 declared=$(grep -rhoE '@Test\("Dovecot:[^"]*"' Tests | sort -u | wc -l)
 passed=$(grep -oE '✔ Test "Dovecot:[^"]*"' /tmp/mailtrigger-test.log | sort -u | wc -l)
@@ -109,6 +118,11 @@ if [ "$status" -ne 0 ] || [ -n "$issues" ]; then
 fi
 if [ "$fuzz_status" -ne 0 ]; then
     log "FAILED: the fuzzer found a crash, leak or hang (see Fuzz/MailMIME/crashes/)"
+    echo "${total:-0} passed, 1 failed"
+    exit 1
+fi
+if [ "$unit_status" -ne 0 ]; then
+    log "FAILED: deploy/mailtrigger.service (systemd-analyze verify or security)"
     echo "${total:-0} passed, 1 failed"
     exit 1
 fi
