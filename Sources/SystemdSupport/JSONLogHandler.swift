@@ -5,7 +5,7 @@ public import Logging
 /// json`, for log shippers): `time` (RFC 3339, UTC, milliseconds), `level`, `message`, `logger`,
 /// `source` (the module that logged), then every metadata value under its key. One `write(2)` per line, so concurrent lines never
 /// interleave.
-public struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: MergingLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
@@ -15,15 +15,8 @@ public struct JSONLogHandler: LogHandler {
         self.label = label
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let own = event.metadata { merged.merge(own) { $1 } }
+        let merged = mergedMetadata(event)
         var line = Array(Self.line(time: Self.now(), level: event.level, message: "\(event.message)", label: label,
                                    source: event.source, metadata: merged).utf8)
         line.append(0x0A)

@@ -5,7 +5,7 @@ public import Logging
 /// A swift-log handler that writes native journal entries with `sd_journal_sendv(3)`: the
 /// message, its priority, where it was logged, and every metadata value as a field of its own
 /// (``JournalEntry``), so `journalctl MT_PROFILE=support` finds an entry by its fields.
-public struct JournalLogHandler: LogHandler {
+public struct JournalLogHandler: MergingLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
@@ -18,15 +18,8 @@ public struct JournalLogHandler: LogHandler {
         self.identifier = identifier
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let own = event.metadata { merged.merge(own) { $1 } }
+        let merged = mergedMetadata(event)
         let entry = JournalEntry(level: event.level, message: "\(event.message)", metadata: merged, label: label,
                                  identifier: identifier, file: event.file, function: event.function, line: event.line)
         Self.send(entry.fields)
