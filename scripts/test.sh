@@ -100,6 +100,10 @@ log "checking deploy/mailtrigger.service"
 set +e
 bash scripts/check-unit.sh "$bin_path/mailtrigger" 2>&1 | tee /tmp/mailtrigger-unit.log
 unit_status=${PIPESTATUS[0]}
+# deploy/install.sh into a staging directory: install, reinstall, uninstall.
+bash scripts/check-install.sh "$bin_path/mailtrigger" 2>&1 | tee -a /tmp/mailtrigger-unit.log
+install_status=${PIPESTATUS[0]}
+((unit_status == 0)) && unit_status=$install_status
 set -e
 
 # 7. The integration tests must all have run and passed: count them in the sources.
@@ -122,7 +126,7 @@ if [ "$fuzz_status" -ne 0 ]; then
     exit 1
 fi
 if [ "$unit_status" -ne 0 ]; then
-    log "FAILED: deploy/mailtrigger.service (systemd-analyze verify or security)"
+    log "FAILED: deploy/mailtrigger.service (systemd-analyze verify or security) or deploy/install.sh"
     echo "${total:-0} passed, 1 failed"
     exit 1
 fi
