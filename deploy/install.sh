@@ -54,6 +54,7 @@ if ((uninstall)); then
     exit 0
 fi
 
+export PATH="/opt/swift/usr/bin:$PATH"
 if [[ -z $binary ]]; then
     log "building (scripts/build-release.sh)"
     binary=$("$root/scripts/build-release.sh" | tail -1)
@@ -88,7 +89,6 @@ put 0644 "$work/mailtrigger.bash" "$prefix/share/bash-completion/completions/mai
 put 0644 "$work/_mailtrigger" "$prefix/share/zsh/site-functions/_mailtrigger"
 put 0644 "$work/mailtrigger.fish" "$prefix/share/fish/vendor_completions.d/mailtrigger.fish"
 # swift-argument-parser's own generate-manual tool (a small debug build) writes the manual.
-export PATH="/opt/swift/usr/bin:$PATH"
 (cd "$root" && swift build --product generate-manual >"$work/build.log" 2>&1) || { tail -20 "$work/build.log" >&2; exit 1; }
 "$(cd "$root" && swift build --show-bin-path 2>/dev/null)/generate-manual" "$binary" --output-directory "$work" >&2
 put 0644 "$work/mailtrigger.1" "$prefix/share/man/man1/mailtrigger.1"
