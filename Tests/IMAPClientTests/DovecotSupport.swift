@@ -24,17 +24,7 @@ extension DovecotEnvironment {
     /// Creates a fresh mailbox, runs `body`, deletes the mailbox.
     func withMailbox<T>(_ session: IMAPSession, prefix: String = "test",
                         _ body: (String) async throws -> T) async throws -> T {
-        var mailbox = Self.uniqueMailbox(prefix)
-        for attempt in 1... {
-            do {
-                try await session.create(mailbox)
-                break
-            } catch where attempt < 3 && "\(error)".contains("already exists") {
-                // Dovecot once answered the CREATE of a fresh UUID name with "Mailbox already
-                // exists" while other tests' sessions were busy (CI, 2026-11-22): a new name does.
-                mailbox = Self.uniqueMailbox(prefix)
-            }
-        }
+        let mailbox = try await session.createFreshMailbox(prefix)
         do {
             let result = try await body(mailbox)
             try? await session.delete(mailbox)

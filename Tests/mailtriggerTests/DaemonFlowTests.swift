@@ -43,9 +43,7 @@ struct DaemonFlowTests {
             }
         }
         let writer = try await env.signedIn("mt5")
-        let mailbox = DovecotEnvironment.uniqueMailbox("e2e"), done = DovecotEnvironment.uniqueMailbox("done")
-        try await writer.create(mailbox)
-        try await writer.create(done)
+        let mailbox = try await writer.createFreshMailbox("e2e"), done = try await writer.createFreshMailbox("done")
         let pwned = "/tmp/mt-pwned-\(UUID().uuidString.prefix(8))"
         let hostile = "invoice $(touch \(pwned)); rm -rf ~ `touch \(pwned)` \"; touch \(pwned)"
         let flows = """

@@ -147,8 +147,7 @@ struct DaemonScenario {
         let env = try DovecotEnvironment.require()
         let receiver = try await WebhookReceiver.start(defaultResponse: response)
         let writer = try await env.signedIn(user)
-        let mailbox = DovecotEnvironment.uniqueMailbox(prefix)
-        try await writer.create(mailbox)
+        let mailbox = try await writer.createFreshMailbox(prefix)
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "\#(webhookTimeout)"}]}]"#
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows, extra: extra)])
         try daemon.start(password: env.password)

@@ -52,8 +52,7 @@ struct DaemonNotifyTests {
     func notifySequence() async throws {
         let env = try DovecotEnvironment.require()
         let writer = try await env.signedIn("mt2")
-        let mailbox = DovecotEnvironment.uniqueMailbox("notify")
-        try await writer.create(mailbox)
+        let mailbox = try await writer.createFreshMailbox("notify")
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
         // A second profile whose server refuses connections: it backs off and is named.
         let refused = DaemonHarness.profile(env, name: "broken", user: "mt2", mailboxes: ["INBOX"], flows: flows, port: 9)

@@ -127,8 +127,7 @@ struct DaemonResilienceTests {
         let env = try DovecotEnvironment.require()
         let trap = try await ScriptedIMAPServer.start([])
         let writer = try await env.signedIn("mt2")
-        let mailbox = DovecotEnvironment.uniqueMailbox("listen")
-        try await writer.create(mailbox)
+        let mailbox = try await writer.createFreshMailbox("listen")
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
         let quiet = #"""
             {"name": "quiet", "listen": false, "server": {"host": "127.0.0.1", "port": \#(trap.port), "security": "tls"},

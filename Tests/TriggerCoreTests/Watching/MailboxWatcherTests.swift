@@ -35,8 +35,7 @@ struct MailboxWatcherTests {
     func findsNewMail(mode: String) async throws {
         let env = try DovecotEnvironment.require()
         let writer = try await env.signedIn(user)
-        let mailbox = DovecotEnvironment.uniqueMailbox("watch")
-        try await writer.create(mailbox)
+        let mailbox = try await writer.createFreshMailbox("watch")
         let store = try TriggerTestSupport.temporaryStore()
         let watcher = try watcher(env, mailbox: mailbox, mode: mode, store: store)
         let running = Task { await watcher.watch() }
