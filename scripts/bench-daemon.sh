@@ -365,7 +365,7 @@ RC
     ((mb_status == 0)) || { log "mbsync failed (exit $mb_status):"; tail -5 "$work/$name/mbsync.log" >&2; }
     log "mbsync: $got/$burst_count messages in $((m1 - m0)) ms; machine busy $(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f %%", 100 * (y[1] - x[1]) / ((y[1] - x[1]) + (y[2] - x[2])) }')"
 
-    # 3. The webhook path alone: WebhookSender over AsyncHTTPClient, as the daemon configures
+    # 3. The webhook path alone: WebhookSender over WebhookClient, as the daemon configures
     # it, posting a payload of the burst's median size as many times, same concurrency, to a
     # fresh receiver. No IMAP, MIME or SQLite: what the machine allows for the last stage alone.
     local payload=$work/$name/payload.json w_out=$work/$name/webhook-alone.txt w0 w1 w_status=0

@@ -1,4 +1,5 @@
 import Glibc
+import IMAPTestSupport
 import Logging
 @testable import SystemdSupport
 import Testing
@@ -35,32 +36,18 @@ struct JournalLogHandlerTests {
 
     @Test func anEntryArrivesWithItsFields() throws {
         mkdir("/run/systemd/journal", 0o755)
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        #expect(fd >= 0)
         defer {
-            close(fd)
             unlink(Self.socketPath)
             rmdir("/run/systemd/journal")
         }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in Self.socketPath.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let socket = try DatagramSocket(path: Self.socketPath)
 
         var handler = JournalLogHandler(label: "mailtrigger")
         handler.logLevel = .debug
         let logger = Logger(label: "mailtrigger") { _ in handler }
         logger.error("action failed for good", metadata: ["MT_PROFILE": "support", "MT_ERROR": "HTTP 404\nnot found"])
 
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-        try #require(count > 0)
-        let fields = Self.parse(Array(buffer.prefix(count)))
+        let fields = Self.parse(try #require(socket.receive()))
         #expect(fields["MESSAGE"] == "action failed for good")
         #expect(fields["PRIORITY"] == "3")
         #expect(fields["SYSLOG_IDENTIFIER"] == "mailtrigger")

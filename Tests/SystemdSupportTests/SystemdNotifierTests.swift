@@ -1,4 +1,5 @@
 import Glibc
+import IMAPTestSupport
 import SystemdSupport
 import Testing
 
@@ -6,29 +7,12 @@ import Testing
 @Suite(.serialized)
 struct SystemdNotifierTests {
     @Test func sendsStateToTheNotifySocket() throws {
-        let path = "/tmp/mt-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        #expect(fd >= 0)
-        defer {
-            close(fd)
-            unlink(path)
-            unsetenv("NOTIFY_SOCKET")
-        }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0)
-        setenv("NOTIFY_SOCKET", path, 1)
+        let socket = try DatagramSocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
         #expect(SystemdNotifier().notify("READY=1\nSTATUS=watching 2 mailboxes"))
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-        #expect(count > 0)
-        #expect(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self) == "READY=1\nSTATUS=watching 2 mailboxes")
+        let datagram = try #require(socket.receive())
+        #expect(String(decoding: datagram, as: UTF8.self) == "READY=1\nSTATUS=watching 2 mailboxes")
     }
 
     @Test func withoutSystemdNothingIsSent() {
