@@ -35,10 +35,13 @@ struct JournalLogHandlerTests {
     }
 
     @Test func anEntryArrivesWithItsFields() throws {
+        // Made here where missing (a fresh container has no /run/systemd), removed afterwards.
+        let madeSystemd = mkdir("/run/systemd", 0o755) == 0
         mkdir("/run/systemd/journal", 0o755)
         defer {
             unlink(Self.socketPath)
             rmdir("/run/systemd/journal")
+            if madeSystemd { rmdir("/run/systemd") }
         }
         let socket = try DatagramSocket(path: Self.socketPath)
 
