@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Reads swift-testing's event streams (`swift test --experimental-event-stream-output`) and
+says what ran: tests passed, failed and skipped, every failure's messages, and which declared
+integration tests ("Dovecot: ..." display names, found in Tests/) did not pass.
+
+Why not the console output: its lines go through a pipe, and CI once lost 73 of them (two
+integration tests' "passed" lines among them) while the run itself passed. The event stream is
+written to a file by the test process.
+
+Usage: test-report.py TESTS_DIR STREAM.jsonl [STREAM.jsonl ...]
+Exit status: 0 when every test passed and every declared integration test passed; 1 otherwise.
+"""
+import json
+import pathlib
+import re
+import sys
+
+
+def declared_integration_tests(tests_dir):
+    names = set()
+    for path in pathlib.Path(tests_dir).rglob("*.swift"):
+        names.update(re.findall(r'@Test\("(Dovecot:[^"]*)"', path.read_text(encoding="utf-8")))
+    return names
+
+
+def read_stream(path, tests, ended, skipped, issues):
+    for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        payload = record.get("payload", {})
+        if record.get("kind") == "test":
+            tests[payload["id"]] = payload
+            continue
+        kind = payload.get("kind")
+        test_id = payload.get("testID")
+        if kind == "testEnded" and test_id:
+            ended[test_id] = payload.get("messages", [{}])[0].get("symbol")
+        elif kind == "testSkipped" and test_id:
+            skipped.add(test_id)
+        elif kind == "issueRecorded":
+            issues.append((test_id, [m.get("text", "") for m in payload.get("messages", [])]))
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        return 2
+    tests, ended, skipped, issues = {}, {}, set(), []
+    for stream in sys.argv[2:]:
+        read_stream(stream, tests, ended, skipped, issues)
+    functions = {i: t for i, t in tests.items() if t.get("kind") == "function"}
+    passed = [i for i in functions if ended.get(i) == "pass"]
+    failed = [i for i in functions if i in ended and ended[i] != "pass"]
+    for test_id, messages in issues:
+        name = functions.get(test_id, {}).get("displayName", test_id)
+        for text in messages:
+            print(f"✘ {name}: {text}")
+    declared = declared_integration_tests(sys.argv[1])
+    integration = {functions[i]["displayName"] for i in passed} & declared
+    missing = sorted(declared - integration)
+    print(f"tests: {len(passed)} passed, {len(failed)} failed, {len(skipped & functions.keys())} skipped, "
+          f"{len(issues)} issues")
+    print(f"integration tests passed: {len(integration)} of {len(declared)} declared")
+    for name in missing:
+        state = "skipped" if any(functions[i]["displayName"] == name and i in skipped for i in functions) \
+            else "did not pass"
+        print(f"  not passed ({state}): {name}")
+    print(f"counts: {len(passed)} {len(failed)}")
+    return 0 if not failed and not issues and declared and not missing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
