@@ -24,7 +24,8 @@ def declared_integration_tests(tests_dir):
 
 
 def read_stream(path, tests, ended, skipped, issues):
-    for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
+    # Records end with "\n" only: splitlines() would also split at U+2028 and U+0085 in names.
+    for line in pathlib.Path(path).read_text(encoding="utf-8").split("\n"):
         if not line.strip():
             continue
         record = json.loads(line)
@@ -53,17 +54,17 @@ def main():
     passed = [i for i in functions if ended.get(i) == "pass"]
     failed = [i for i in functions if i in ended and ended[i] != "pass"]
     for test_id, messages in issues:
-        name = functions.get(test_id, {}).get("displayName", test_id)
+        name = functions.get(test_id, {}).get("displayName") or functions.get(test_id, {}).get("name", test_id)
         for text in messages:
             print(f"✘ {name}: {text}")
     declared = declared_integration_tests(sys.argv[1])
-    integration = {functions[i]["displayName"] for i in passed} & declared
+    integration = {functions[i].get("displayName") for i in passed} & declared
     missing = sorted(declared - integration)
     print(f"tests: {len(passed)} passed, {len(failed)} failed, {len(skipped & functions.keys())} skipped, "
           f"{len(issues)} issues")
     print(f"integration tests passed: {len(integration)} of {len(declared)} declared")
     for name in missing:
-        state = "skipped" if any(functions[i]["displayName"] == name and i in skipped for i in functions) \
+        state = "skipped" if any(functions[i].get("displayName") == name and i in skipped for i in functions) \
             else "did not pass"
         print(f"  not passed ({state}): {name}")
     print(f"counts: {len(passed)} {len(failed)}")

@@ -11,7 +11,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 log() { printf '[test.sh] %s\n' "$*"; }
 
 # 1. System packages.
-packages=(dovecot-imapd libsystemd-dev libsqlite3-dev openssl pkg-config)
+packages=(dovecot-imapd libsystemd-dev libsqlite3-dev openssl pkg-config procps)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
