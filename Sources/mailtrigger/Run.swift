@@ -9,6 +9,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the daemon: watch every listening profile's mailboxes and fire their flows.",
         discussion: """
         Stops gracefully on SIGTERM or SIGINT (running actions get delivery.drainTimeout to finish). \
+        SIGHUP reloads the configuration: an invalid file is logged and the running one stays; \
+        otherwise only added, removed or changed profiles are started, stopped or restarted. \
         Exit status: 0 stopped; 78 invalid configuration (nothing started); 73 the state directory \
         cannot be created or opened.
         """
@@ -47,10 +49,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(73)
         }
         let notifier = SystemdNotifier()
-        try await Daemon(configuration: configuration, logger: logger).run(
-            ready: { notifier.notify("READY=1") },
-            status: { notifier.notify("STATUS=" + $0) },
-            stopping: { notifier.notify("STOPPING=1") })
+        // systemd wants a ping at least every WatchdogSec=; every half of it leaves a margin.
+        let watchdog = notifier.watchdogIntervalMicroseconds.map { usec in
+            (interval: Duration.microseconds(Int64(usec / 2)), ping: { @Sendable in _ = notifier.notify("WATCHDOG=1") })
+        }
+        let notices = ServiceManagerNotices(
+            ready: { notifier.notify("READY=1") }, status: { notifier.notify("STATUS=" + $0) },
+            reloading: { notifier.reloading() }, stopping: { notifier.notify("STOPPING=1") }, watchdog: watchdog)
+        try await Daemon(configuration: configuration, logger: logger, configurationPath: options.config).run(notices: notices)
     }
 }
 

@@ -32,4 +32,21 @@ struct SystemdNotifierTests {
         #expect(!JournalStream.isStandardErrorJournal)
         unsetenv("JOURNAL_STREAM")
     }
+
+    /// RELOADING=1 with the reload's start on CLOCK_MONOTONIC (sd_notify(3)).
+    @Test func reloadingCarriesTheMonotonicClock() throws {
+        let socket = try DatagramSocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let before = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        #expect(SystemdNotifier().reloading())
+        let text = String(decoding: try #require(socket.receive()), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0] == "RELOADING=1", "\(text)")
+        let usec = try #require(lines.last.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) })
+        #expect(lines.last?.hasPrefix("MONOTONIC_USEC=") == true)
+        #expect(usec >= before && usec - before < 5_000_000, "\(usec) vs \(before)")
+    }
 }

@@ -21,8 +21,43 @@ final class DaemonHarness: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/config.json"
         logPath = directory + "/daemon.log"
+        try writeConfiguration(profiles: profiles, delivery: delivery)
+    }
+
+    /// (Re)writes the configuration file: a reload (SIGHUP) reads it again.
+    func writeConfiguration(profiles: [String], delivery: String? = #"{"initialRetryDelay": "1s", "maxRetryDelay": "2s", "drainTimeout": "5s"}"#) throws {
         let json = #"{"stateDirectory": "\#(directory)/state", \#(delivery.map { "\"delivery\": \($0)," } ?? "") "profiles": [\#(profiles.joined(separator: ",\n"))]}"#
         try json.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// The local ports of the daemon's TCP connections to `port` on loopback, read from
+    /// /proc: its socket descriptors matched with the kernel's connection table.
+    func connections(toPort port: Int) -> Set<Int> {
+        guard let pid = process?.processIdentifier else { return [] }
+        let fdDirectory = "/proc/\(pid)/fd"
+        var inodes: Set<String> = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? [] {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let length = readlink(fdDirectory + "/" + name, &buffer, buffer.count - 1)
+            guard length > 0 else { continue }
+            let target = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard target.hasPrefix("socket:[") else { continue }
+            inodes.insert(String(target.dropFirst(8).dropLast()))
+        }
+        var ports: Set<Int> = []
+        for table in ["/proc/\(pid)/net/tcp", "/proc/\(pid)/net/tcp6"] {
+            // Read to the end: String(contentsOfFile:) stops after the first page of a /proc file.
+            let text = String(decoding: FileHandle(forReadingAtPath: table)?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+            for line in text.split(separator: "\n").dropFirst() {
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, inodes.contains(String(fields[9])), fields[3] == "01",
+                      let remote = fields[2].split(separator: ":").last, Int(remote, radix: 16) == port,
+                      let local = fields[1].split(separator: ":").last, let localPort = Int(local, radix: 16) else { continue }
+                ports.insert(localPort)
+            }
+        }
+        return ports
     }
 
     /// A profile on the private Dovecot (implicit TLS, the test CA).

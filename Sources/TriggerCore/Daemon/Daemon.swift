@@ -1,24 +1,30 @@
 import Foundation
 public import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `mailtrigger run`: the state store, one dispatcher, and one watcher per listening
-/// (profile, mailbox), in one `ServiceGroup` (DESIGN.md §3) that shuts down gracefully on
-/// SIGTERM and SIGINT: watchers stop fetching first, then the dispatcher drains.
+/// (profile, mailbox) under a ``WatcherSupervisor``, in one `ServiceGroup` (DESIGN.md §3) that
+/// shuts down gracefully on SIGTERM and SIGINT: watchers stop fetching first, then the
+/// dispatcher drains. SIGHUP reloads the configuration (``ConfigurationReloader``); with a
+/// watchdog, ``WatchdogPinger`` pings it while no watcher is wedged.
 public struct Daemon: Sendable {
     public var configuration: Configuration
     public var logger: Logger
+    /// The file `configuration` came from: SIGHUP reloads it (``ConfigurationReloader``);
+    /// without one, SIGHUP is ignored.
+    public var configurationPath: String?
 
-    public init(configuration: Configuration, logger: Logger) {
+    public init(configuration: Configuration, logger: Logger, configurationPath: String? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.configurationPath = configurationPath
     }
 
-    /// Runs until SIGTERM or SIGINT. `ready` is called once the store is open and every
-    /// service is about to start (systemd's READY=1); `status` with the one-line summary
-    /// (``StatusSummary``) whenever it changes; `stopping` when a graceful shutdown begins.
-    public func run(ready: @Sendable () -> Void = {}, status: @escaping @Sendable (String) -> Void = { _ in },
-                    stopping: @escaping @Sendable () -> Void = {}) async throws {
+    /// Runs until SIGTERM or SIGINT, telling the service manager what happens (`notices`):
+    /// ready once the store is open and every service is about to start, not after the first
+    /// connection, so one unreachable server cannot hold up the start.
+    public func run(notices: ServiceManagerNotices = ServiceManagerNotices()) async throws {
         let store = try StateStore.open(for: configuration)
         try store.daemonStarted(pid: ProcessInfo.processInfo.processIdentifier)
         let webhookClient = WebhookClient(maxIdlePerEndpoint: configuration.delivery.concurrency)
@@ -28,34 +34,40 @@ public struct Daemon: Sendable {
                                     drainTimeout: configuration.delivery.drainTimeout,
                                     executors: webhookClient.group.makeIterator().map(EventLoopTaskExecutor.init), logger: logger)
         let listening = configuration.profiles.filter(\.listen)
-        let publisher = StatusPublisher(profiles: listening.count, send: status)
+        let publisher = StatusPublisher(profiles: listening.count, send: notices.status)
         let board = WatcherBoard(watchers: listening.flatMap { profile in profile.mailboxes.map { (profile.name, $0) } }) {
             publisher.watchersChanged($0)
         }
-        var watchers: [MailboxWatcher] = []
-        for profile in listening {
-            for mailbox in profile.mailboxes {
-                let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
-                                                       logger: logger, onQueued: { dispatcher.offer($0) })
-                watchers.append(MailboxWatcher(connector: ProfileConnector(profile: profile, logger: logger),
-                                               synchronizer: synchronizer, logger: logger,
-                                               idleReissue: min(profile.refreshInterval, .seconds(540)), board: board))
-            }
+        let logger = self.logger
+        let supervisor = WatcherSupervisor(profiles: listening, board: board, logger: logger) { profile, mailbox in
+            let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
+                                                   logger: logger, onQueued: { dispatcher.offer($0) })
+            return MailboxWatcher(connector: ProfileConnector(profile: profile, logger: logger), synchronizer: synchronizer,
+                                  logger: logger, idleReissue: min(profile.refreshInterval, .seconds(540)), board: board)
         }
         var heartbeat = Heartbeat(store: store, logger: logger)
         heartbeat.afterBeat = {
             if let totals = try? store.outboxTotals() { publisher.outboxCounted(queued: totals.pending, dead: totals.dead) }
         }
-        logger.info("starting", metadata: ["MT_PROFILES": "\(configuration.profiles.count)", "MT_WATCHERS": "\(watchers.count)"])
-        // Services shut down in reverse order: watchers stop fetching first, the dispatcher
-        // drains after them.
-        let group = ServiceGroup(configuration: .init(
-            // The notice is last, so it hears of the shutdown first.
-            services: [.init(service: heartbeat), .init(service: dispatcher)] + watchers.map { .init(service: $0) }
-                + [.init(service: ShutdownNotice(action: stopping))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        ready()
+        // Services shut down in reverse order: the notice first (it tells the service manager),
+        // then the watchers stop fetching, and the dispatcher drains after them.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: heartbeat), .init(service: dispatcher),
+                                                                         .init(service: supervisor)]
+        if let configurationPath {
+            // Trapped now, before READY=1: SIGHUP's default action would end the process.
+            let signals = await UnixSignalsSequence(trapping: .sighup)
+            services.append(.init(service: ConfigurationReloader(
+                path: configurationPath, configuration: configuration, signals: signals, supervisor: supervisor,
+                performer: performer, publisher: publisher, notices: notices, logger: logger)))
+        }
+        if let watchdog = notices.watchdog {
+            services.append(.init(service: WatchdogPinger(interval: watchdog.interval, board: board, logger: logger, ping: watchdog.ping)))
+        }
+        services.append(.init(service: ShutdownNotice(action: notices.stopping)))
+        logger.info("starting", metadata: ["MT_PROFILES": "\(configuration.profiles.count)",
+                                           "MT_WATCHERS": "\(listening.reduce(0) { $0 + $1.mailboxes.count })"])
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        notices.ready()
         publisher.watchersChanged(board.snapshot)
         do {
             try await group.run()

@@ -4,19 +4,24 @@ import Synchronization
 /// when the outbox counts are refreshed (each heartbeat), sent only when it changed.
 final class StatusPublisher: Sendable {
     struct State {
+        var profiles: Int
         var queued = 0
         var dead = 0
         var watchers: [WatcherBoard.Entry] = []
         var lastLine: String?
     }
 
-    let profiles: Int
     let send: @Sendable (String) -> Void
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(profiles: Int, send: @escaping @Sendable (String) -> Void) {
-        self.profiles = profiles
+        state = Mutex(State(profiles: profiles))
         self.send = send
+    }
+
+    /// After a reload: the number of listening profiles.
+    func profilesChanged(_ profiles: Int) {
+        publish { $0.profiles = profiles }
     }
 
     func watchersChanged(_ watchers: [WatcherBoard.Entry]) {
@@ -34,7 +39,7 @@ final class StatusPublisher: Sendable {
     private func publish(_ change: (inout State) -> Void) {
         state.withLock { state in
             change(&state)
-            let line = StatusSummary.line(profiles: profiles, watchers: state.watchers, queued: state.queued, dead: state.dead)
+            let line = StatusSummary.line(profiles: state.profiles, watchers: state.watchers, queued: state.queued, dead: state.dead)
             guard line != state.lastLine else { return }
             state.lastLine = line
             send(line)

@@ -1,25 +1,63 @@
 public import Foundation
 public import Logging
+import Synchronization
 
 /// Routes outbox jobs to what carries them out: webhook and exec actions by the flow's
-/// configuration, post-actions to the profile's IMAP session.
-public struct ActionPerformer: JobPerformer {
-    public let configuration: Configuration
+/// configuration, post-actions to the profile's IMAP session. A reload hands it the new
+/// configuration (`update`); jobs already running finish with the one they started with.
+public final class ActionPerformer: JobPerformer {
+    struct Current {
+        var configuration: Configuration
+        var postRunners: [String: PostActionRunner]
+        var hasPostActions: Bool
+    }
+
     let webhooks: WebhookSender
     let exec: ExecRunner
-    let postRunners: [String: PostActionRunner]
-    public let hasPostActions: Bool
+    let logger: Logger
+    private let current: Mutex<Current>
 
     public init(configuration: Configuration, webhookClient: WebhookClient, logger: Logger) {
-        self.configuration = configuration
         webhooks = WebhookSender(client: webhookClient, logger: logger)
         exec = ExecRunner(logger: logger)
+        self.logger = logger
+        current = Mutex(Self.current(configuration, keeping: [:], logger: logger))
+    }
+
+    /// The configuration, with a post-action runner per profile: kept from `previous` for a
+    /// profile that did not change, so its session stays open.
+    static func current(_ configuration: Configuration, keeping previous: [String: (Profile, PostActionRunner)],
+                        logger: Logger) -> Current {
         var runners: [String: PostActionRunner] = [:]
         for profile in configuration.profiles {
-            runners[profile.name] = PostActionRunner(connector: ProfileConnector(profile: profile, logger: logger), logger: logger)
+            if let (old, runner) = previous[profile.name], old == profile {
+                runners[profile.name] = runner
+            } else {
+                runners[profile.name] = PostActionRunner(connector: ProfileConnector(profile: profile, logger: logger), logger: logger)
+            }
         }
-        postRunners = runners
-        hasPostActions = configuration.profiles.contains { $0.flows.contains { !$0.onSuccess.isEmpty || !$0.onFailure.isEmpty } }
+        let hasPostActions = configuration.profiles.contains { $0.flows.contains { !$0.onSuccess.isEmpty || !$0.onFailure.isEmpty } }
+        return Current(configuration: configuration, postRunners: runners, hasPostActions: hasPostActions)
+    }
+
+    public var configuration: Configuration { current.withLock { $0.configuration } }
+
+    public var hasPostActions: Bool { current.withLock { $0.hasPostActions } }
+
+    /// Takes a reloaded configuration: later jobs use its flows; the post-action sessions of
+    /// removed and changed profiles are closed.
+    public func update(_ configuration: Configuration) async {
+        let retired = current.withLock { current -> [PostActionRunner] in
+            var previous: [String: (Profile, PostActionRunner)] = [:]
+            for profile in current.configuration.profiles {
+                if let runner = current.postRunners[profile.name] { previous[profile.name] = (profile, runner) }
+            }
+            let next = Self.current(configuration, keeping: previous, logger: logger)
+            let kept = Set(next.postRunners.values.map(ObjectIdentifier.init))
+            current = next
+            return previous.values.map(\.1).filter { !kept.contains(ObjectIdentifier($0)) }
+        }
+        for runner in retired { await runner.close() }
     }
 
     func flow(of job: StateStore.Job) -> Flow? {
@@ -30,7 +68,7 @@ public struct ActionPerformer: JobPerformer {
         switch job.kind {
         case .post:
             guard let (_, actions) = PostAction.decode(job.payload) else { return .permanent("unreadable post-action job") }
-            guard let runner = postRunners[job.profile] else {
+            guard let runner = current.withLock({ $0.postRunners[job.profile] }) else {
                 return .permanent("profile \(job.profile) is no longer configured")
             }
             return await runner.perform(actions, mailbox: job.mailbox, uidValidity: job.uidValidity, uid: job.uid)
@@ -62,6 +100,6 @@ public struct ActionPerformer: JobPerformer {
 
     /// Closes the post-action sessions.
     public func close() async {
-        for runner in postRunners.values { await runner.close() }
+        for runner in current.withLock({ Array($0.postRunners.values) }) { await runner.close() }
     }
 }

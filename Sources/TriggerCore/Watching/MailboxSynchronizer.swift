@@ -18,6 +18,9 @@ public struct MailboxSynchronizer: Sendable {
     /// Given the jobs of each committed batch that queued any, right after its commit (see
     /// `StateStore.ingest`'s `onCommit`): the dispatcher takes them without reading them back.
     public var onQueued: @Sendable ([StateStore.Job]) -> Void
+    /// Called for every message fetched and every batch committed: the watcher's proof of
+    /// progress for the watchdog (``WatcherBoard``), however long the whole sync takes.
+    public var onProgress: @Sendable () -> Void = {}
     /// How many tasks plan a batch (`IngestPlanner.plan(_:uidValidity:ways:)`): one per core.
     public var planningWays = ProcessInfo.processInfo.activeProcessorCount
 
@@ -110,9 +113,10 @@ public struct MailboxSynchronizer: Sendable {
         var outcome = Outcome()
         var pending: [FetchedMessage] = []
         let dedupeSince = Date().addingTimeInterval(-reprocessWindow)
-        let (store, profileName, mailbox, onQueued) = (store, profile.name, mailbox, onQueued)
+        let (store, profileName, mailbox, onQueued, progress) = (store, profile.name, mailbox, onQueued, onProgress)
         try await withThrowingTaskGroup(of: (ingested: Int, queued: Int).self) { writes in
             func committed(_ batch: (ingested: Int, queued: Int)) {
+                progress()
                 outcome.ingested += batch.ingested
                 outcome.queued += batch.queued
             }
@@ -147,6 +151,7 @@ public struct MailboxSynchronizer: Sendable {
             }
             try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize),
                                             batchSize: batchSize) { fetched in
+                progress()
                 pending.append(fetched)
                 if pending.count >= batchSize { try await flush() }
             }

@@ -28,6 +28,15 @@ public final class MailboxWatcher: Service, Sendable {
                 backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil) {
         self.connector = connector
         self.board = board
+        var synchronizer = synchronizer
+        if let board {
+            let (profile, mailbox, allowance) = (connector.profile.name, synchronizer.mailbox, Self.stepAllowance(connector.profile))
+            let previous = synchronizer.onProgress
+            synchronizer.onProgress = {
+                previous()
+                board.alive(profile: profile, mailbox: mailbox, for: allowance)
+            }
+        }
         self.synchronizer = synchronizer
         self.backoff = backoff
         self.idleReissue = idleReissue
@@ -47,6 +56,15 @@ public final class MailboxWatcher: Service, Sendable {
     }
 
     func watch() async {
+        #if DEBUG
+        // Test builds only (the watchdog test): a watcher stuck in a call that never returns,
+        // after promising progress within two seconds.
+        if ProcessInfo.processInfo.environment["MT_TEST_WEDGE_PROFILE"] == profile.name {
+            report(.connecting, aliveFor: .seconds(2))
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(60)) }
+            return
+        }
+        #endif
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -61,8 +79,9 @@ public final class MailboxWatcher: Service, Sendable {
                 logger.warning(authentication ? "sign-in refused; backing off" : "connection failed; backing off",
                                metadata: ["MT_ERROR": "\(error)", "MT_RETRY_IN": "\(Int(seconds.rounded(.up)))s",
                                           "MT_FAILURES": "\(failures)"])
+                // A counted backoff: alive as long as the next attempt comes when it is due.
                 report(authentication ? .authFailed : .backingOff, error: "\(error)",
-                       nextAttemptAt: Date().addingTimeInterval(seconds))
+                       nextAttemptAt: Date().addingTimeInterval(seconds), aliveFor: delay + stepAllowance)
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
@@ -77,8 +96,10 @@ public final class MailboxWatcher: Service, Sendable {
         report(.connecting)
         let connector = self.connector, synchronizer = self.synchronizer
         let session = try await transient { try await connector.open() }
+        proveAlive(for: stepAllowance)
         do {
             var selected = try await transient { try await synchronizer.open(session) }
+            proveAlive(for: stepAllowance)
             var useIdle = false
             if profile.mode != .poll {
                 useIdle = try await session.supports(.idle)
@@ -103,11 +124,15 @@ public final class MailboxWatcher: Service, Sendable {
                 }
                 let refresh: Bool
                 if useIdle {
+                    // Quiet until new mail or the re-issue, whose DONE is answered within a step.
+                    proveAlive(for: idleReissue + stepAllowance)
                     refresh = try await !idle(session)
                 } else {
+                    proveAlive(for: profile.refreshInterval + stepAllowance)
                     guard await ticks?.next() != nil else { throw CancellationError() }
                     refresh = true
                 }
+                proveAlive(for: stepAllowance)
                 if refresh {
                     // The safety net also re-opens the mailbox: a mailbox deleted and recreated
                     // under an open session may keep showing the old one (Dovecot does), and
@@ -138,6 +163,7 @@ public final class MailboxWatcher: Service, Sendable {
     func syncUntilQuiet(_ session: IMAPSession, uidValidity: UInt32) async throws {
         while true {
             let outcome = try await synchronizer.sync(session, uidValidity: uidValidity)
+            proveAlive(for: stepAllowance)
             if outcome.ingested > 0 {
                 logger.info("synced", metadata: ["MT_INGESTED": "\(outcome.ingested)", "MT_QUEUED": "\(outcome.queued)"])
             }
@@ -182,8 +208,24 @@ public final class MailboxWatcher: Service, Sendable {
         }
     }
 
-    func report(_ state: StateStore.WatcherState, error: String? = nil, nextAttemptAt: Date? = nil) {
-        board?.set(profile: profile.name, mailbox: mailbox, state)
+    /// How long one step may take before the watcher counts as wedged (the watchdog, DESIGN.md
+    /// §5): a connect and sign-in, a SELECT, one fetched message or committed batch, the answer
+    /// to DONE. Each command has its own timeout, so a step that takes longer is stuck in our
+    /// code, not waiting on the server. With the defaults (30 s connect, 60 s command): 3.5 min.
+    public static func stepAllowance(_ profile: Profile) -> Duration {
+        .nanoseconds(profile.server.connectTimeout.nanoseconds + 3 * profile.server.commandTimeout.nanoseconds)
+    }
+
+    var stepAllowance: Duration { Self.stepAllowance(profile) }
+
+    func proveAlive(for duration: Duration) {
+        board?.alive(profile: profile.name, mailbox: mailbox, for: duration)
+    }
+
+    func report(_ state: StateStore.WatcherState, error: String? = nil, nextAttemptAt: Date? = nil, aliveFor: Duration? = nil) {
+        // Every state but stopped promises progress; by default within a step.
+        board?.set(profile: profile.name, mailbox: mailbox, state,
+                   aliveFor: state == .stopped ? nil : aliveFor ?? stepAllowance)
         do {
             try store.setWatcherState(profile: profile.name, mailbox: mailbox, state, error: error, nextAttemptAt: nextAttemptAt)
         } catch {
