@@ -1,4 +1,5 @@
 import Foundation
+import IMAPClient
 import IMAPTestSupport
 import Testing
 #if canImport(Glibc)
@@ -35,63 +36,77 @@ struct DaemonNotifyTests {
         await writer.logout()
     }
 
+    /// A daemon under a watchdog of 0.4 s (pings every 0.2 s) with a profile watching a fresh
+    /// mailbox, one whose server refuses connections (a counted backoff), and, when `wedged`,
+    /// one stuck through the test builds' seam: it promises progress within 2 s and shows none.
+    struct WatchdogScenario {
+        let daemon: DaemonHarness
+        let notify: DatagramSocket
+        let writer: IMAPSession
+        let mailbox: String
+
+        init(wedged: Bool) async throws {
+            let env = try DovecotEnvironment.require()
+            writer = try await env.signedIn("mt2")
+            mailbox = try await writer.createFreshMailbox("watchdog")
+            let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
+            var profiles = [DaemonHarness.profile(env, user: "mt2", mailboxes: [mailbox], flows: flows),
+                            DaemonHarness.profile(env, name: "broken", user: "mt2", mailboxes: ["INBOX"], flows: flows, port: 9)]
+            var environment = ["WATCHDOG_USEC": "400000"]
+            if wedged {
+                profiles.append(DaemonHarness.profile(env, name: "stuck", user: "mt2", mailboxes: ["INBOX"], flows: flows))
+                environment["MT_TEST_WEDGE_PROFILE"] = "stuck"
+            }
+            daemon = try DaemonHarness(profiles: profiles)
+            notify = try DatagramSocket()
+            environment["NOTIFY_SOCKET"] = notify.path
+            try daemon.start(password: env.password, environment: environment)
+        }
+
+        /// Datagrams read until `done` holds for the daemon's log. Read while waiting: a
+        /// datagram socket nobody reads fills after a few messages and sd_notify then blocks
+        /// (systemd reads at once).
+        func messages(until done: @escaping (String) -> Bool, timeout: Duration = .seconds(15),
+                      after earlier: [String] = []) async throws -> [String] {
+            try await notify.messages(until: { _ in done(daemon.log) }, timeout: timeout, after: earlier)
+        }
+
+        func close() async throws {
+            #expect(try await daemon.stop() == 0)
+            try? await writer.delete(mailbox)
+            await writer.logout()
+        }
+    }
+
     @Test("Dovecot: WATCHDOG=1 while watchers are alive or in a counted backoff, none once one is wedged")
     func watchdogStopsForAWedgedWatcher() async throws {
-        let env = try DovecotEnvironment.require()
-        let writer = try await env.signedIn("mt2")
-        let mailbox = try await writer.createFreshMailbox("watchdog")
-        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
-        // Alive, in a counted backoff (connection refused), and — through the test builds'
-        // seam — wedged: it promises progress within two seconds and never shows any.
-        let daemon = try DaemonHarness(profiles: [
-            DaemonHarness.profile(env, user: "mt2", mailboxes: [mailbox], flows: flows),
-            DaemonHarness.profile(env, name: "broken", user: "mt2", mailboxes: ["INBOX"], flows: flows, port: 9),
-            DaemonHarness.profile(env, name: "stuck", user: "mt2", mailboxes: ["INBOX"], flows: flows),
-        ])
-        let notify = try DatagramSocket()
-        try daemon.start(password: env.password, environment: [
-            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "MT_TEST_WEDGE_PROFILE": "stuck",
-        ])
+        let scenario = try await WatchdogScenario(wedged: true)
+        let daemon = scenario.daemon
         let started = ContinuousClock.now
-        // Read while waiting: a datagram socket nobody reads fills after a few messages, and
-        // sd_notify then blocks (systemd reads at once).
-        var messages = try await notify.messages(until: { _ in daemon.log.contains("watcher wedged") }, timeout: .seconds(15))
+        var messages = try await scenario.messages(until: { $0.contains("watcher wedged") })
         let wedgedAt = ContinuousClock.now
         try #require(daemon.log.contains("watcher wedged"), "\(daemon.log.suffix(3000))")
-        messages = try await notify.messages(until: { _ in false }, timeout: .milliseconds(100), after: messages)
+        messages = try await scenario.messages(until: { _ in false }, timeout: .milliseconds(100), after: messages)
         let pingsBefore = messages.filter { $0 == "WATCHDOG=1" }.count
         // Pinged every 0.2 s for the two seconds the stuck watcher's promise held.
         #expect(pingsBefore >= 5, "\(pingsBefore) pings in \(wedgedAt - started): \(messages)")
         #expect(daemon.log.contains("MT_PROFILE=stuck"), "the wedged watcher is named")
         #expect(daemon.log.components(separatedBy: "watcher wedged").count == 2, "logged once")
         // Then none: systemd would restart the service after WatchdogSec=.
-        messages = try await notify.messages(until: { _ in false }, timeout: .seconds(2), after: messages)
+        messages = try await scenario.messages(until: { _ in false }, timeout: .seconds(2), after: messages)
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count == pingsBefore, "\(messages.suffix(10))")
         #expect(daemon.log.contains("MT_PROFILE=broken") && daemon.log.contains("backing off"), "the refused profile backs off")
-        #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
+        try await scenario.close()
     }
 
     @Test("Dovecot: WATCHDOG=1 goes on while a profile backs off")
     func watchdogPingsThroughABackoff() async throws {
-        let env = try DovecotEnvironment.require()
-        let writer = try await env.signedIn("mt2")
-        let mailbox = try await writer.createFreshMailbox("watchdog")
-        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
-        let daemon = try DaemonHarness(profiles: [
-            DaemonHarness.profile(env, user: "mt2", mailboxes: [mailbox], flows: flows),
-            DaemonHarness.profile(env, name: "broken", user: "mt2", mailboxes: ["INBOX"], flows: flows, port: 9),
-        ])
-        let notify = try DatagramSocket()
-        try daemon.start(password: env.password, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
-        let early = try await notify.messages(until: { _ in daemon.log.components(separatedBy: "backing off").count > 2 })
-        let later = try await notify.messages(until: { _ in false }, timeout: .seconds(3), after: early)
+        let scenario = try await WatchdogScenario(wedged: false)
+        let early = try await scenario.messages(until: { $0.components(separatedBy: "backing off").count > 2 })
+        let later = try await scenario.messages(until: { _ in false }, timeout: .seconds(3), after: early)
         let pings = later.dropFirst(early.count).filter { $0 == "WATCHDOG=1" }.count
         #expect(pings >= 10, "\(pings) pings in 3 s at one per 0.2 s")
-        #expect(!daemon.log.contains("watcher wedged"))
-        #expect(try await daemon.stop() == 0)
-        try? await writer.delete(mailbox)
-        await writer.logout()
+        #expect(!scenario.daemon.log.contains("watcher wedged"))
+        try await scenario.close()
     }
 }
