@@ -122,7 +122,7 @@ fi
 
 log "starting a private Dovecot in $server_dir (tls $tls_port, plain $plain_port)"
 "$server" stop "$server_dir" >/dev/null 2>&1 || true
-MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port "$server" start "$server_dir" >&2
+MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port MT_IMAP_OAUTH_PORT=$((plain_port + 37)) "$server" start "$server_dir" >&2
 eval "$("$server" env "$server_dir")"
 keepalive=$(sed -n 's/^ *imap_idle_notify_interval = //p' "$server_dir/dovecot.conf")
 log "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), imap_idle_notify_interval = $keepalive"

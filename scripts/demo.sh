@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="/opt/swift/usr/bin:$PATH"
 dir=${MT_DEMO_DIR:-/tmp/mt-demo}
-export MT_IMAP_TLS_PORT=${MT_DEMO_TLS_PORT:-13993} MT_IMAP_PLAIN_PORT=${MT_DEMO_PLAIN_PORT:-13143}
+export MT_IMAP_TLS_PORT=${MT_DEMO_TLS_PORT:-13993} MT_IMAP_PLAIN_PORT=${MT_DEMO_PLAIN_PORT:-13143} MT_IMAP_OAUTH_PORT=${MT_DEMO_OAUTH_PORT:-13180}
 receiver_port=${MT_DEMO_WEBHOOK_PORT:-13880}
 
 for package in dovecot-imapd libsystemd-dev libsqlite3-dev pkg-config openssl; do

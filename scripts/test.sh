@@ -41,9 +41,10 @@ built=$(date +%s)
 
 # 3. The private Dovecot, on its own ports so it does not collide with a developer's instance.
 server_dir=${MT_TEST_SERVER_DIR:-/tmp/mt-test}
-unset MT_IMAP_HOST MT_IMAP_USERS MT_IMAP_USER MT_IMAP_PASSWORD MT_IMAP_CA_FILE MT_IMAP_OTHER_CA_FILE MT_IMAP_DIR
+unset MT_IMAP_HOST MT_IMAP_USERS MT_IMAP_USER MT_IMAP_PASSWORD MT_IMAP_CA_FILE MT_IMAP_OTHER_CA_FILE MT_IMAP_DIR MT_IMAP_OAUTH_URL
 export MT_IMAP_TLS_PORT=${MT_TEST_TLS_PORT:-12993}
 export MT_IMAP_PLAIN_PORT=${MT_TEST_PLAIN_PORT:-12143}
+export MT_IMAP_OAUTH_PORT=${MT_TEST_OAUTH_PORT:-12180}
 stop_server() { "$root/scripts/imap-test-server.sh" stop "$server_dir" >/dev/null 2>&1 || true; }
 # The tests make temporary directories (state stores, hook scripts, daemon homes) and leave them:
 # they get a temporary directory of their own (TMPDIR), removed at the end.

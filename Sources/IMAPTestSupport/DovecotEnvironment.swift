@@ -12,6 +12,9 @@ public struct DovecotEnvironment: Sendable {
     public var password: String
     public var caFile: String
     public var otherCAFile: String
+    /// The OAuth 2.0 test server (`scripts/oauth-test-server.py`) whose tokens the server takes
+    /// for XOAUTH2 and OAUTHBEARER, e.g. `http://127.0.0.1:10180`.
+    public var oauthURL: String?
 
     /// The environment, or nil when the variables are not set.
     public static let current: DovecotEnvironment? = {
@@ -22,7 +25,7 @@ public struct DovecotEnvironment: Sendable {
         let users = (env["MT_IMAP_USERS"] ?? env["MT_IMAP_USER"] ?? "").split(separator: " ").map(String.init)
         guard !users.isEmpty else { return nil }
         return DovecotEnvironment(host: host, tlsPort: tls, plainPort: plain, users: users, password: password,
-                                  caFile: ca, otherCAFile: env["MT_IMAP_OTHER_CA_FILE"] ?? "")
+                                  caFile: ca, otherCAFile: env["MT_IMAP_OTHER_CA_FILE"] ?? "", oauthURL: env["MT_IMAP_OAUTH_URL"])
     }()
 
     /// Whether integration tests must run (a missing server then fails them).

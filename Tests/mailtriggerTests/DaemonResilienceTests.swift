@@ -55,8 +55,8 @@ struct DaemonResilienceTests {
         let directory = "/tmp/mt-restart-\(UUID().uuidString.prefix(8))"
         let script = Self.root.appendingPathComponent("scripts/imap-test-server.sh").path
         // Ports of its own, away from the shared server's and from other runs'.
-        let base = 20000 + Int.random(in: 0..<4000) * 2
-        let ports = ["MT_IMAP_TLS_PORT": "\(base)", "MT_IMAP_PLAIN_PORT": "\(base + 1)"]
+        let base = 20000 + Int.random(in: 0..<3000) * 3
+        let ports = ["MT_IMAP_TLS_PORT": "\(base)", "MT_IMAP_PLAIN_PORT": "\(base + 1)", "MT_IMAP_OAUTH_PORT": "\(base + 2)"]
         func server(_ command: String) throws {
             let result = try MailtriggerProcess.run(program: script, [command, directory], environment: ports)
             if result.status != 0 { throw DaemonHarness.HarnessError(description: "\(command): \(result.error)") }
