@@ -19,7 +19,8 @@ Test controls (JSON in, JSON out):
   POST /admin/revoke    {"user"} or {"refresh_token"} refresh tokens stop working (invalid_grant)
   POST /admin/approve   {"user_code", "user"}         the user approves a device code
   POST /admin/settings  {"access_ttl"?, "rotate"?}   access token lifetime (s), refresh rotation
-  GET  /admin/stats                                   requests per grant type, introspections
+  GET  /admin/stats                                   requests per grant type, refreshes per user,
+                                                      introspections
 
 The one client is --client-id / --client-secret, sent as form fields or HTTP Basic.
 Usage: oauth-test-server.py --port PORT [--client-id ID] [--client-secret S] [--log FILE]
@@ -48,7 +49,7 @@ class Store:
         self.codes = {}  # authorization code -> {"user", "scope", "challenge", "redirect_uri"}
         self.access_ttl = 3600
         self.rotate = False
-        self.stats = {"token": {}, "introspect": 0, "introspect_active": 0, "device": 0, "authorize": 0}
+        self.stats = {"token": {}, "refreshes_by_user": {}, "introspect": 0, "introspect_active": 0, "device": 0, "authorize": 0}
 
     def count(self, grant):
         self.stats["token"][grant] = self.stats["token"].get(grant, 0) + 1
@@ -164,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
                 entry = store.refresh.get(form.get("refresh_token", ""))
                 if entry is None:
                     return self.error(400, "invalid_grant", "refresh token unknown, revoked or rotated away")
+                by_user = store.stats["refreshes_by_user"]
+                by_user[entry["user"]] = by_user.get(entry["user"], 0) + 1
                 kept = None
                 if store.rotate:
                     del store.refresh[form["refresh_token"]]

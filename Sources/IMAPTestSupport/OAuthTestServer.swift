@@ -64,7 +64,8 @@ public struct OAuthTestServer: Sendable {
         _ = try admin("settings", settings)
     }
 
-    /// Requests counted by the server: `token` per grant type, `introspect`, `device`, `authorize`.
+    /// Requests counted by the server: `token` per grant type, `refreshes_by_user`, `introspect`,
+    /// `device`, `authorize`.
     public func stats() throws -> [String: Any] {
         let (_, body) = try request("GET", "/admin/stats")
         return (try JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:]

@@ -50,6 +50,9 @@ public struct ConnectionProbe: Sendable {
     public var password: String
     public var authentication: Authentication
     public var logger: Logger
+    /// Signs in instead of `username` and `password` (an OAuth 2.0 profile); returns the
+    /// mechanism used.
+    public var signIn: (@Sendable (IMAPSession) async throws -> String)?
 
     public init(configuration: IMAPClientConfiguration, username: String, password: String,
                 authentication: Authentication = .automatic, logger: Logger = Logger(label: "mailtrigger.probe")) {
@@ -77,7 +80,8 @@ public struct ConnectionProbe: Sendable {
     private func survey(_ session: IMAPSession, progress: @Sendable (Step) -> Void) async throws -> Report {
         progress(.authenticate)
         let mechanism = try await step(.authenticate) { () -> String in
-            try await ProfileConnector.signIn(session, username: username, password: password, method: authentication)
+            if let signIn { return try await signIn(session) }
+            return try await ProfileConnector.signIn(session, username: username, password: password, method: authentication)
         }
         progress(.capabilities)
         let capabilities = try await step(.capabilities) { try await session.capabilities }

@@ -61,7 +61,9 @@ struct TestConnection: AsyncParsableCommand {
         logger.logLevel = verbose ? .trace : .warning
         let configuration: IMAPClientConfiguration
         let username: String
-        let password: String
+        var password = ""
+        var signIn: (@Sendable (IMAPSession) async throws -> String)?
+        var tokenClient: WebhookClient?
         if let profileName = profile {
             let loaded = try options.load(command: "test-connection")
             let profile = try ConfigOption.profile(profileName, in: loaded, command: "test-connection")
@@ -75,6 +77,14 @@ struct TestConnection: AsyncParsableCommand {
                     printError("test-connection: \(error)")
                     throw ExitCode(66)
                 }
+            case let .oauth2(settings):
+                // A token from the refresh-token grant; the state store is left alone.
+                username = settings.username
+                let client = WebhookClient(maxIdlePerEndpoint: 1)
+                tokenClient = client
+                let tokens = OAuthTokenSource(profile: profile.name, settings: settings, client: client, store: nil, logger: logger)
+                let connector = ProfileConnector(profile: profile, logger: logger, tokens: tokens)
+                signIn = { session in try await connector.signIn(session, settings: settings, tokens: tokens) }
             }
         } else if let host, let user, let passwordFile {
             do {
@@ -91,8 +101,10 @@ struct TestConnection: AsyncParsableCommand {
         } else {
             throw ExitCode(64)
         }
-        let probe = ConnectionProbe(configuration: configuration, username: username, password: password,
+        var probe = ConnectionProbe(configuration: configuration, username: username, password: password,
                                     authentication: auth, logger: logger)
+        probe.signIn = signIn
+        defer { if let tokenClient { Task { await tokenClient.shutdown() } } }
         printOutput("Connecting to \(configuration.host):\(configuration.port) (\(configuration.security.rawValue))")
         let report: ConnectionProbe.Report
         do {
@@ -108,6 +120,11 @@ struct TestConnection: AsyncParsableCommand {
     }
 
     static func exitCode(for error: any Error) -> Int32 {
+        if let failure = error as? OAuthTokenSource.Failure {
+            // No token: refused by the authorization server (77, like a refused password) or
+            // not reachable (69).
+            return failure.kind == .reauthorizationNeeded ? 77 : 69
+        }
         guard let error = error as? IMAPClientError else { return 1 }
         switch error.code {
         case .authenticationFailed: return 77

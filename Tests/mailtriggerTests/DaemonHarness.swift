@@ -61,11 +61,12 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// A profile on the private Dovecot (implicit TLS, the test CA).
+    /// `auth`: the auth object; by default the password, from the environment.
     static func profile(_ env: DovecotEnvironment, name: String = "test", user: String, mailboxes: [String],
-                        flows: String, extra: String = "", port: Int? = nil) -> String {
+                        flows: String, extra: String = "", port: Int? = nil, auth: String? = nil) -> String {
         #"""
         {"name": "\#(name)", "server": {"host": "\#(env.host)", "port": \#(port ?? env.tlsPort), "tls": {"caFile": "\#(env.caFile)"}, "timeout": "5s"},
-         "auth": {"method": "password", "username": "\#(user)", "password": {"env": "MT_TEST_IMAP_PASSWORD"}},
+         "auth": \#(auth ?? #"{"method": "password", "username": "\#(user)", "password": {"env": "MT_TEST_IMAP_PASSWORD"}}"#),
          "mailboxes": [\#(mailboxes.map { "\"\($0)\"" }.joined(separator: ", "))], \#(extra.isEmpty ? "" : extra + ",")
          "flows": \#(flows)}
         """#

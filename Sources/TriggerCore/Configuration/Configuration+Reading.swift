@@ -200,12 +200,56 @@ struct ConfigurationReader {
             guard let username, let password else { return nil }
             return .password(username: username, password: password)
         case "oauth2":
-            issues.error("\(node.path).method", "\"oauth2\" is not yet supported (it arrives with the OAuth2 issue); use \"password\"")
-            return nil
+            if object["password"] != nil {
+                issues.error("\(node.path).password", "belongs to method \"password\"; oauth2 signs in with a refreshToken")
+            }
+            return oauth2(object, path: node.path).map(Authentication.oauth2)
         default:
             issues.error("\(node.path).method", "\"\(method)\" is not one of \"password\", \"oauth2\"")
             return nil
         }
+    }
+
+    func oauth2(_ object: ConfigObject, path: String) -> OAuth2Settings? {
+        let username = object.required("username")?.text
+        let clientID = object.required("clientId")?.text
+        let clientSecret = object["clientSecret"].flatMap { secret($0) }
+        let refreshToken = object.required("refreshToken").flatMap { secret($0) }
+        let scope = object["scope"]?.text
+        var endpoint: OAuth2Settings.Endpoint?
+        switch (object["tokenURL"], object["discoveryURL"]) {
+        case let (token?, nil): endpoint = endpointURL(token).map(OAuth2Settings.Endpoint.token)
+        case let (nil, discovery?): endpoint = endpointURL(discovery).map(OAuth2Settings.Endpoint.discovery)
+        case (nil, nil): issues.error("\(path).tokenURL", "required: the token endpoint, or discoveryURL (OpenID discovery)")
+        default: issues.error("\(path).discoveryURL", "give tokenURL or discoveryURL, not both")
+        }
+        var mechanism = OAuth2Settings.Mechanism.auto
+        if let node = object["mechanism"], let text = node.string {
+            if let chosen = OAuth2Settings.Mechanism(rawValue: text.lowercased()) {
+                mechanism = chosen
+            } else {
+                issues.error(node.path, "\"\(text)\" is not one of \"auto\", \"xoauth2\", \"oauthbearer\"")
+            }
+        }
+        guard let username, let clientID, let refreshToken, let endpoint else { return nil }
+        return OAuth2Settings(username: username, clientID: clientID, clientSecret: clientSecret, endpoint: endpoint,
+                              refreshToken: refreshToken, scope: scope, mechanism: mechanism)
+    }
+
+    /// An authorization server's URL: https, or http to a loopback address (a local test server).
+    func endpointURL(_ node: ConfigNode) -> String? {
+        guard let text = node.text else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty else {
+            issues.error(node.path, "not a URL")
+            return nil
+        }
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
+        guard scheme == "https" || (scheme == "http" && loopback) else {
+            issues.error(node.path, "must be https (tokens and secrets travel on it); http only to a loopback address")
+            return nil
+        }
+        return text
     }
 
     /// A secret, read now when checking the environment so a missing one is found before start.

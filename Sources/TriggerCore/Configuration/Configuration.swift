@@ -46,6 +46,54 @@ public struct Profile: Hashable, Sendable {
 /// How a profile signs in.
 public enum Authentication: Hashable, Sendable {
     case password(username: String, password: SecretReference)
+    /// A bearer token from an OAuth 2.0 authorization server (``OAuth2Settings``).
+    case oauth2(OAuth2Settings)
+
+    /// The account name.
+    public var username: String {
+        switch self {
+        case let .password(username, _): return username
+        case let .oauth2(settings): return settings.username
+        }
+    }
+}
+
+/// Sign-in with OAuth 2.0 (docs/oauth2.md): access tokens come from the refresh-token grant
+/// (RFC 6749 §6) at the token endpoint and go to the server with XOAUTH2 or OAUTHBEARER
+/// (RFC 7628).
+public struct OAuth2Settings: Hashable, Sendable {
+    /// Where the token endpoint is: given, or read from an OpenID discovery document
+    /// (`token_endpoint` of `…/.well-known/openid-configuration`).
+    public enum Endpoint: Hashable, Sendable {
+        case token(String)
+        case discovery(String)
+    }
+
+    /// Which SASL mechanism carries the token; `auto` picks OAUTHBEARER when the server offers
+    /// it, else XOAUTH2.
+    public enum Mechanism: String, Hashable, Sendable, CaseIterable {
+        case auto, xoauth2, oauthbearer
+    }
+
+    public var username: String
+    public var clientID: String
+    /// Absent for public clients (device flow, PKCE).
+    public var clientSecret: SecretReference?
+    public var endpoint: Endpoint
+    public var refreshToken: SecretReference
+    public var scope: String?
+    public var mechanism: Mechanism
+
+    public init(username: String, clientID: String, clientSecret: SecretReference? = nil, endpoint: Endpoint,
+                refreshToken: SecretReference, scope: String? = nil, mechanism: Mechanism = .auto) {
+        self.username = username
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.endpoint = endpoint
+        self.refreshToken = refreshToken
+        self.scope = scope
+        self.mechanism = mechanism
+    }
 }
 
 /// How new mail is noticed (DESIGN.md §5).

@@ -28,7 +28,8 @@ public struct Daemon: Sendable {
         let store = try StateStore.open(for: configuration)
         try store.daemonStarted(pid: ProcessInfo.processInfo.processIdentifier)
         let webhookClient = WebhookClient(maxIdlePerEndpoint: configuration.delivery.concurrency)
-        let performer = ActionPerformer(configuration: configuration, webhookClient: webhookClient, logger: logger)
+        let tokens = OAuthTokenSources(client: webhookClient, store: store, logger: logger)
+        let performer = ActionPerformer(configuration: configuration, webhookClient: webhookClient, tokens: tokens, logger: logger)
         let dispatcher = Dispatcher(store: store, performer: performer, policy: configuration.delivery.retry,
                                     concurrency: configuration.delivery.concurrency,
                                     drainTimeout: configuration.delivery.drainTimeout,
@@ -42,7 +43,7 @@ public struct Daemon: Sendable {
         let supervisor = WatcherSupervisor(profiles: listening, board: board, logger: logger) { profile, mailbox in
             let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
                                                    logger: logger, onQueued: { dispatcher.offer($0) })
-            return MailboxWatcher(connector: ProfileConnector(profile: profile, logger: logger), synchronizer: synchronizer,
+            return MailboxWatcher(connector: tokens.connector(for: profile, logger: logger), synchronizer: synchronizer,
                                   logger: logger, idleReissue: min(profile.refreshInterval, .seconds(540)), board: board)
         }
         var heartbeat = Heartbeat(store: store, logger: logger)

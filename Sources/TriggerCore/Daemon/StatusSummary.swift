@@ -4,7 +4,8 @@ public enum StatusSummary {
     /// States in the order the line names them, with their wording.
     static let wording: [(StateStore.WatcherState, String)] = [
         (.watching, "watching"), (.syncing, "syncing"), (.connecting, "connecting"),
-        (.backingOff, "backing off"), (.authFailed, "sign-in refused"), (.stopped, "stopped"),
+        (.backingOff, "backing off"), (.authFailed, "sign-in refused"), (.reauthNeeded, "re-authorisation needed"),
+        (.stopped, "stopped"),
     ]
 
     /// The line for `profiles` listening profiles and their watchers. Failing states name their
@@ -15,7 +16,7 @@ public enum StatusSummary {
             let matching = watchers.filter { $0.state == state }
             guard !matching.isEmpty else { continue }
             var part = "\(matching.count) \(words)"
-            if state == .backingOff || state == .authFailed {
+            if state == .backingOff || state == .authFailed || state == .reauthNeeded {
                 var names: [String] = []
                 for entry in matching where !names.contains(entry.profile) { names.append(entry.profile) }
                 part += " (" + names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "") + ")"

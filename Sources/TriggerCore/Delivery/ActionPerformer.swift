@@ -15,25 +15,29 @@ public final class ActionPerformer: JobPerformer {
     let webhooks: WebhookSender
     let exec: ExecRunner
     let logger: Logger
+    let tokens: OAuthTokenSources?
     private let current: Mutex<Current>
 
-    public init(configuration: Configuration, webhookClient: WebhookClient, logger: Logger) {
+    /// `tokens`: the OAuth 2.0 profiles' token sources, shared with their watchers.
+    public init(configuration: Configuration, webhookClient: WebhookClient, tokens: OAuthTokenSources? = nil, logger: Logger) {
         webhooks = WebhookSender(client: webhookClient, logger: logger)
         exec = ExecRunner(logger: logger)
         self.logger = logger
-        current = Mutex(Self.current(configuration, keeping: [:], logger: logger))
+        self.tokens = tokens
+        current = Mutex(Self.current(configuration, keeping: [:], tokens: tokens, logger: logger))
     }
 
     /// The configuration, with a post-action runner per profile: kept from `previous` for a
     /// profile that did not change, so its session stays open.
     static func current(_ configuration: Configuration, keeping previous: [String: (Profile, PostActionRunner)],
-                        logger: Logger) -> Current {
+                        tokens: OAuthTokenSources?, logger: Logger) -> Current {
         var runners: [String: PostActionRunner] = [:]
         for profile in configuration.profiles {
             if let (old, runner) = previous[profile.name], old == profile {
                 runners[profile.name] = runner
             } else {
-                runners[profile.name] = PostActionRunner(connector: ProfileConnector(profile: profile, logger: logger), logger: logger)
+                let connector = ProfileConnector(profile: profile, logger: logger, tokens: tokens?.source(for: profile))
+                runners[profile.name] = PostActionRunner(connector: connector, logger: logger)
             }
         }
         let hasPostActions = configuration.profiles.contains { $0.flows.contains { !$0.onSuccess.isEmpty || !$0.onFailure.isEmpty } }
@@ -52,7 +56,7 @@ public final class ActionPerformer: JobPerformer {
             for profile in current.configuration.profiles {
                 if let runner = current.postRunners[profile.name] { previous[profile.name] = (profile, runner) }
             }
-            let next = Self.current(configuration, keeping: previous, logger: logger)
+            let next = Self.current(configuration, keeping: previous, tokens: tokens, logger: logger)
             let kept = Set(next.postRunners.values.map(ObjectIdentifier.init))
             current = next
             return previous.values.map(\.1).filter { !kept.contains(ObjectIdentifier($0)) }

@@ -100,7 +100,13 @@ public final class WebhookClient: Sendable {
     /// reads the response within `deadline`. Cancelling the calling task closes the connection.
     func post(_ target: WebhookTarget, headers: HTTPHeaders, body: ByteBuffer,
               deadline: NIODeadline) async throws -> WebhookConnectionHandler.Response {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.requestTarget, headers: headers)
+        try await send(.POST, target, headers: headers, body: body, deadline: deadline)
+    }
+
+    /// One request: `POST` for webhooks and token requests, `GET` for discovery documents.
+    func send(_ method: HTTPMethod, _ target: WebhookTarget, headers: HTTPHeaders, body: ByteBuffer,
+              deadline: NIODeadline) async throws -> WebhookConnectionHandler.Response {
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: target.requestTarget, headers: headers)
         head.headers.replaceOrAdd(name: "Host", value: target.hostHeader)
         head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         if let connection = leaseIdle(target.endpoint) {

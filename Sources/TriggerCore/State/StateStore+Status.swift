@@ -21,6 +21,9 @@ extension StateStore {
         case backingOff = "backing-off"
         /// The server refused the credentials; retried with a longer backoff.
         case authFailed = "auth-failed"
+        /// The OAuth 2.0 authorization server refused the refresh token or the client: only a
+        /// new sign-in (`mailtrigger oauth login`) helps; retried with the longer backoff.
+        case reauthNeeded = "reauth-needed"
         case stopped
     }
 

@@ -10,7 +10,7 @@ public final class StateStore: Sendable {
     let database: DatabasePool
 
     /// The schema version after migrations (`grdb_migrations` holds the applied ones).
-    public static let schemaVersion = "v3"
+    public static let schemaVersion = "v4"
 
     /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
     public init(path: String) throws {
@@ -134,6 +134,21 @@ public final class StateStore: Sendable {
                 ALTER TABLE outbox_v3 RENAME TO outbox;
                 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
                 CREATE INDEX outbox_message ON outbox (profile, mailbox, uid_validity, uid, flow);
+                """)
+        }
+        // OAuth 2.0 tokens per profile (docs/oauth2.md): the access token with its expiry, so a
+        // restart does not fetch a new one, and a rotated refresh token, which replaces the
+        // configured one as long as that stays the one it came from (`refresh_origin`).
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE oauth_token (
+                    profile TEXT PRIMARY KEY,
+                    access_token TEXT,
+                    expires_at REAL,
+                    refresh_token TEXT,
+                    refresh_origin TEXT,
+                    updated_at REAL NOT NULL
+                ) STRICT;
                 """)
         }
         return migrator

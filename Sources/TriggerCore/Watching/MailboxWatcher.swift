@@ -66,21 +66,37 @@ public final class MailboxWatcher: Service, Sendable {
         }
         #endif
         var failures = 0
+        var reauthorizationLogged = false
         while !Task.isCancelled {
             do {
-                try await session { failures = 0 }
+                try await session {
+                    failures = 0
+                    reauthorizationLogged = false
+                }
             } catch where Task.isCancelled || error is CancellationError {
                 return
             } catch {
                 failures += 1
-                let authentication = (error as? IMAPClientError)?.code == .authenticationFailed
+                let reauthorization = (error as? OAuthTokenSource.Failure)?.kind == .reauthorizationNeeded
+                let authentication = reauthorization || (error as? IMAPClientError)?.code == .authenticationFailed
                 let delay = backoff.delay(afterFailures: failures, authentication: authentication)
                 let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                logger.warning(authentication ? "sign-in refused; backing off" : "connection failed; backing off",
-                               metadata: ["MT_ERROR": "\(error)", "MT_RETRY_IN": "\(Int(seconds.rounded(.up)))s",
-                                          "MT_FAILURES": "\(failures)"])
+                let metadata: Logger.Metadata = ["MT_ERROR": "\(error)", "MT_RETRY_IN": "\(Int(seconds.rounded(.up)))s",
+                                                 "MT_FAILURES": "\(failures)"]
+                if reauthorization {
+                    // Only a new sign-in helps: said once at error, then quietly retried.
+                    if reauthorizationLogged {
+                        logger.info("re-authorisation still needed; backing off", metadata: metadata)
+                    } else {
+                        logger.error("re-authorisation needed: the authorization server refused the refresh token; run mailtrigger oauth login",
+                                     metadata: metadata)
+                        reauthorizationLogged = true
+                    }
+                } else {
+                    logger.warning(authentication ? "sign-in refused; backing off" : "connection failed; backing off", metadata: metadata)
+                }
                 // A counted backoff: alive as long as the next attempt comes when it is due.
-                report(authentication ? .authFailed : .backingOff, error: "\(error)",
+                report(reauthorization ? .reauthNeeded : authentication ? .authFailed : .backingOff, error: "\(error)",
                        nextAttemptAt: Date().addingTimeInterval(seconds), aliveFor: delay + stepAllowance)
                 do {
                     try await Task.sleep(for: delay)

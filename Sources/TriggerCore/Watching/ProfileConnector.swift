@@ -8,10 +8,13 @@ public import Logging
 public struct ProfileConnector: Sendable {
     public var profile: Profile
     public var logger: Logger
+    /// Where an `oauth2` profile's access tokens come from; shared by all its connections.
+    public var tokens: OAuthTokenSource?
 
-    public init(profile: Profile, logger: Logger) {
+    public init(profile: Profile, logger: Logger, tokens: OAuthTokenSource? = nil) {
         self.profile = profile
         self.logger = logger
+        self.tokens = tokens
     }
 
     /// Connects and signs in; on any failure the connection is closed before the error is thrown.
@@ -27,11 +30,44 @@ public struct ProfileConnector: Sendable {
                     throw IMAPClientError(.authenticationFailed, "cannot read the password: \(error)")
                 }
                 _ = try await Self.signIn(session, username: username, password: secret, method: .automatic)
+            case let .oauth2(settings):
+                guard let tokens else {
+                    throw IMAPClientError(.authenticationFailed, "no token source for OAuth 2.0 profile \(profile.name)")
+                }
+                _ = try await signIn(session, settings: settings, tokens: tokens)
             }
             return session
         } catch {
             await session.close()
             throw error
+        }
+    }
+
+    /// OAUTHBEARER (RFC 7628) or XOAUTH2 with the profile's access token. A refused token is
+    /// replaced once (``OAuthTokenSource/refused(_:)`` decides whether a new one may be fetched
+    /// now) and the sign-in tried again on the same connection. Returns the mechanism used.
+    public func signIn(_ session: IMAPSession, settings: OAuth2Settings, tokens: OAuthTokenSource) async throws -> String {
+        let kind: OAuthMechanism.Kind
+        switch settings.mechanism {
+        case .xoauth2: kind = .xoauth2
+        case .oauthbearer: kind = .oauthBearer
+        case .auto: kind = try await session.supports(.auth("OAUTHBEARER")) ? .oauthBearer : .xoauth2
+        }
+        var retried = false
+        while true {
+            let token = try await tokens.accessToken()
+            let mechanism = OAuthMechanism(kind, username: settings.username, token: token,
+                                           host: profile.server.host, port: profile.server.port)
+            do {
+                try await session.authenticate(mechanism)
+                return "AUTHENTICATE \(kind.rawValue)"
+            } catch let error as IMAPClientError where error.code == .authenticationFailed && !retried {
+                retried = true
+                logger.info("the server refused the access token; fetching a new one",
+                            metadata: ["MT_PROFILE": "\(profile.name)", "MT_MECHANISM": "\(kind.rawValue)",
+                                       "MT_SERVER_ERROR": "\(mechanism.serverError ?? "")"])
+                guard await tokens.refused(token) else { throw error }
+            }
         }
     }
 

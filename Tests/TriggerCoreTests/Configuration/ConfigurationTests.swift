@@ -13,6 +13,16 @@ func load(_ json: String, checkEnvironment: Bool = false, environment: [String: 
     Configuration.parse(Array(json.utf8), checkEnvironment: checkEnvironment, environment: environment)
 }
 
+/// An `oauth2` auth object, with one key left out or one more added.
+func oauth(removing: String? = nil, adding: String? = nil) -> String {
+    var members = [#""method": "oauth2""#, #""username": "u@example.org""#, #""clientId": "client-1""#,
+                   #""clientSecret": {"env": "MT_CLIENT_SECRET"}"#, #""tokenURL": "https://id.example/token""#,
+                   #""refreshToken": {"file": "/etc/mailtrigger/refresh-token"}"#, #""scope": "https://mail.example/""#]
+    if let removing { members.removeAll { $0.hasPrefix("\"\(removing)\"") } }
+    if let adding { members.append(adding) }
+    return "{" + members.joined(separator: ", ") + "}"
+}
+
 /// `{"profiles": [<profile with one key replaced>]}`.
 func profileWith(_ key: String, _ value: String) -> String {
     var object = try! JSONSerialization.jsonObject(with: Data(validProfile.utf8)) as! [String: Any]
@@ -65,8 +75,18 @@ struct ConfigurationTests {
         .init(name: "unknown UIDVALIDITY policy", json: profileWith("onUIDValidityChange", "\"panic\""),
               path: "profiles[0].onUIDValidityChange", fragment: "is not one of"),
         .init(name: "empty mailboxes", json: profileWith("mailboxes", "[]"), path: "profiles[0].mailboxes", fragment: "at least one mailbox"),
-        .init(name: "oauth2 not yet", json: profileWith("auth", "{\"method\": \"oauth2\", \"clientId\": \"c\"}"), path: "profiles[0].auth.method",
-              fragment: "not yet supported"),
+        .init(name: "oauth2 without a refresh token", json: profileWith("auth", oauth(removing: "refreshToken")),
+              path: "profiles[0].auth.refreshToken", fragment: "required"),
+        .init(name: "oauth2 without an endpoint", json: profileWith("auth", oauth(removing: "tokenURL")),
+              path: "profiles[0].auth.tokenURL", fragment: "discoveryURL"),
+        .init(name: "oauth2 with both endpoints", json: profileWith("auth", oauth(adding: #""discoveryURL": "https://id.example/.well-known/openid-configuration""#)),
+              path: "profiles[0].auth.discoveryURL", fragment: "not both"),
+        .init(name: "oauth2 over plain http", json: profileWith("auth", oauth(removing: "tokenURL", adding: #""tokenURL": "http://id.example/token""#)),
+              path: "profiles[0].auth.tokenURL", fragment: "must be https"),
+        .init(name: "oauth2 with a password", json: profileWith("auth", oauth(adding: #""password": "pw""#)),
+              path: "profiles[0].auth.password", fragment: "refreshToken"),
+        .init(name: "oauth2 unknown mechanism", json: profileWith("auth", oauth(adding: #""mechanism": "plain""#)),
+              path: "profiles[0].auth.mechanism", fragment: "is not one of"),
         .init(name: "secret with two sources", json: profileWith("auth", "{\"username\": \"u\", \"password\": {\"file\": \"/a\", \"env\": \"B\"}}"),
               path: "profiles[0].auth.password", fragment: "exactly one of"),
         .init(name: "invalid regex", json: profileWith("flows", "[{\"name\": \"f\", \"match\": {\"subject\": {\"regex\": \"([\"}}, \"actions\": [{\"type\": \"webhook\", \"url\": \"https://h/x\"}]}]"),
@@ -138,6 +158,23 @@ struct ConfigurationTests {
         #expect(!alerts.listen && alerts.mode == .poll && alerts.startFrom == .last(20))
         #expect(alerts.server.security == .starttls && alerts.server.port == 143)
         #expect(alerts.flows[0].stop)
+    }
+
+    @Test func oauth2IsReadWithEverySetting() throws {
+        let loaded = load(profileWith("auth", oauth(adding: #""mechanism": "OAUTHBEARER""#)))
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        let auth = try #require(loaded.configuration?.profiles.first?.auth)
+        #expect(auth == .oauth2(OAuth2Settings(username: "u@example.org", clientID: "client-1", clientSecret: .environment("MT_CLIENT_SECRET"),
+                                               endpoint: .token("https://id.example/token"),
+                                               refreshToken: .file("/etc/mailtrigger/refresh-token"),
+                                               scope: "https://mail.example/", mechanism: .oauthbearer)))
+        let discovery = load(profileWith("auth", oauth(removing: "tokenURL", adding: #""discoveryURL": "http://127.0.0.1:9/.well-known/openid-configuration""#)))
+        guard case let .oauth2(settings)? = discovery.configuration?.profiles.first?.auth else {
+            Issue.record("\(discovery.errors)")
+            return
+        }
+        #expect(settings.endpoint == .discovery("http://127.0.0.1:9/.well-known/openid-configuration"), "http is fine on loopback")
+        #expect(settings.mechanism == .auto)
     }
 
     @Test func defaultsApply() throws {
