@@ -93,8 +93,24 @@ public struct OAuthTestServer: Sendable {
         return try request(method, path, body: Data(body.utf8), contentType: "application/x-www-form-urlencoded")
     }
 
-    /// One HTTP/1.1 exchange with `Connection: close`; returns the status and the body.
+    /// One HTTP/1.1 exchange with the server, `Connection: close`; returns the status and the body.
     public func request(_ method: String, _ path: String, body: Data = Data(), contentType: String? = nil) throws -> (Int, Data) {
+        let response = try Self.exchange(method, host: host, port: port, path, body: body, contentType: contentType)
+        return (response.status, response.body)
+    }
+
+    /// A GET of any `http://127.0.0.1:PORT/…` URL (a browser following a redirect).
+    public static func get(_ url: String) throws -> (status: Int, headers: [String: String], body: Data) {
+        guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
+            throw Failure(description: "not a loopback URL with a port: \(url)")
+        }
+        let path = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        return try exchange("GET", host: host, port: port, path.isEmpty ? "/" : path, body: Data(), contentType: nil)
+    }
+
+    static func exchange(_ method: String, host: String, port: Int, _ path: String, body: Data,
+                         contentType: String?) throws -> (status: Int, headers: [String: String], body: Data) {
+        let url = "http://\(host):\(port)"
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         defer { close(fd) }
@@ -125,10 +141,15 @@ public struct OAuthTestServer: Sendable {
             response.append(contentsOf: buffer[0..<count])
         }
         guard let split = response.range(of: Data("\r\n\r\n".utf8)),
-              let statusLine = String(data: response[..<split.lowerBound], encoding: .utf8)?.split(separator: "\r\n").first,
-              let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else {
+              let lines = String(data: response[..<split.lowerBound], encoding: .utf8)?.components(separatedBy: "\r\n"),
+              let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") else {
             throw Failure(description: "unreadable answer from \(url)\(path)")
         }
-        return (status, Data(response[split.upperBound...]))
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, headers, Data(response[split.upperBound...]))
     }
 }

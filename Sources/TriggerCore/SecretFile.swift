@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a secret (a password, a client secret) from a file, as operators keep them: one line,
 /// possibly followed by a newline. Errors name the file, never its contents.
@@ -23,5 +26,23 @@ public enum SecretFile {
         if text.last == "\r\n" || text.last == "\n" { text.removeLast() }
         guard !text.isEmpty else { throw ReadError(path: path, reason: "file is empty") }
         return text
+    }
+
+    /// Writes a secret (a refresh token from `oauth login`) as one line, readable by its owner
+    /// only: into a new file beside the target, created with mode 0600, then renamed over it, so
+    /// the daemon never reads half a token and the secret is never readable by others.
+    public static func write(_ secret: String, to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
+        let bytes = Array((secret + "\n").utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ReadError(path: path, reason: reason)
+        }
     }
 }

@@ -7,6 +7,6 @@ struct Mailtrigger: AsyncParsableCommand {
         commandName: "mailtrigger",
         abstract: "Watch IMAP mailboxes and fire flows for every new message.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, TestConnection.self, DryRun.self, Status.self, Outbox.self, Inspect.self]
+        subcommands: [Run.self, Check.self, TestConnection.self, DryRun.self, Status.self, Outbox.self, Inspect.self, OAuthCommand.self]
     )
 }

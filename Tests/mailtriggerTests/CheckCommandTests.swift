@@ -13,7 +13,7 @@ struct CheckCommandTests {
             .deletingLastPathComponent().appendingPathComponent("config.example.json").path
         let result = try run(["check", "--structure-only", "--config", example])
         #expect(result.status == 0, "\(result.error)")
-        #expect(result.output.contains("valid — 2 profile(s), 1 listening, 3 flow(s)"))
+        #expect(result.output.contains("valid — 3 profile(s), 1 listening, 4 flow(s)"))
     }
 
     @Test func anInvalidFileExits78WithEveryError() throws {

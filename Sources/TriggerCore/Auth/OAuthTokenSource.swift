@@ -1,8 +1,6 @@
 import Crypto
 import Foundation
 public import Logging
-import NIOCore
-import NIOHTTP1
 
 /// The access tokens of one OAuth 2.0 profile (docs/oauth2.md): from the refresh-token grant
 /// (RFC 6749 §6) at the token endpoint — given, or read from an OpenID discovery document — kept
@@ -33,14 +31,13 @@ public actor OAuthTokenSource {
 
     public nonisolated let profile: String
     public nonisolated let settings: OAuth2Settings
-    let client: WebhookClient
+    let http: OAuthHTTP
     let store: StateStore?
     let logger: Logger
     /// A token is replaced this long before it expires.
     let margin: TimeInterval = 60
     /// The least time between two refreshes forced by refused tokens.
     let forcedRefreshInterval: Duration
-    let timeout: Duration
 
     private var access: (token: String, expiresAt: Date)?
     /// The rotated refresh token, and the digest of the configured one it descends from.
@@ -54,13 +51,12 @@ public actor OAuthTokenSource {
                 forcedRefreshInterval: Duration = .seconds(10), timeout: Duration = .seconds(30)) {
         self.profile = profile
         self.settings = settings
-        self.client = client
+        http = OAuthHTTP(client: client, timeout: timeout)
         self.store = store
         var logger = logger
         logger[metadataKey: "MT_PROFILE"] = "\(profile)"
         self.logger = logger
         self.forcedRefreshInterval = forcedRefreshInterval
-        self.timeout = timeout
     }
 
     /// A token good for at least a minute: the one in memory or in the store, else a new one.
@@ -109,7 +105,7 @@ public actor OAuthTokenSource {
         if let scope = settings.scope { form["scope"] = scope }
         let endpoint = try await resolveTokenEndpoint()
         lastRefresh = .now
-        let (status, body) = try await request(.POST, endpoint, form: form)
+        let (status, body) = try await http.request(.POST, endpoint, form: form)
         guard status == 200 else {
             let code = body["error"] as? String ?? ""
             let detail = (body["error_description"] as? String).map { ": \($0)" } ?? ""
@@ -147,54 +143,13 @@ public actor OAuthTokenSource {
             return url
         case let .discovery(url):
             if let tokenEndpoint { return tokenEndpoint }
-            let (status, document) = try await request(.GET, url, form: nil)
-            guard status == 200, let endpoint = document["token_endpoint"] as? String, let components = URLComponents(string: endpoint),
-                  components.scheme?.lowercased() == "https"
-                    || (components.scheme?.lowercased() == "http" && ["127.0.0.1", "localhost", "::1"].contains(components.host ?? "")) else {
-                throw Failure(kind: .unavailable, description: "the discovery document \(url) (HTTP \(status)) names no usable token_endpoint")
+            let endpoints = try await http.discover(url)
+            guard let endpoint = endpoints.token else {
+                throw Failure(kind: .unavailable, description: "the discovery document \(url) names no usable token_endpoint")
             }
             tokenEndpoint = endpoint
             return endpoint
         }
-    }
-
-    /// One request; the JSON object answered (empty when the body is not one).
-    private func request(_ method: HTTPMethod, _ url: String, form: [String: String]?) async throws -> (Int, [String: Any]) {
-        let target: WebhookTarget
-        do {
-            target = try WebhookTarget(url: url)
-        } catch {
-            throw Failure(kind: .unavailable, description: "\(url) is not an http(s) URL")
-        }
-        var headers = HTTPHeaders([("Accept", "application/json")])
-        var body = ByteBuffer()
-        if let form {
-            headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            body = ByteBuffer(string: Self.formEncoded(form))
-        }
-        let response: WebhookConnectionHandler.Response
-        do {
-            response = try await client.send(method, target, headers: headers, body: body, deadline: .now() + TimeAmount(timeout))
-        } catch {
-            // The error names the endpoint, never the form (it holds the secrets).
-            throw Failure(kind: .unavailable, description: "cannot reach \(target.endpoint.host):\(target.endpoint.port): \(error)")
-        }
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        return (response.status, object)
-    }
-
-    /// `application/x-www-form-urlencoded` (HTML's URL-encoded form serialisation): every byte
-    /// but unreserved characters percent-encoded.
-    static func formEncoded(_ form: [String: String]) -> String {
-        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-        func encode(_ text: String) -> String {
-            var out = ""
-            for byte in text.utf8 {
-                if unreserved.contains(byte) { out.unicodeScalars.append(UnicodeScalar(byte)) } else { out += String(format: "%%%02X", byte) }
-            }
-            return out
-        }
-        return form.sorted { $0.key < $1.key }.map { encode($0.key) + "=" + encode($0.value) }.joined(separator: "&")
     }
 
     static func digest(_ token: String) -> String {

@@ -148,6 +148,6 @@ struct OAuthTokenSourceTests {
     }
 
     @Test func formEncodingEscapesEverythingButUnreservedCharacters() {
-        #expect(OAuthTokenSource.formEncoded(["b": "x y+z/é", "a": "1~-._"]) == "a=1~-._&b=x%20y%2Bz%2F%C3%A9")
+        #expect(OAuthHTTP.formEncoded(["b": "x y+z/é", "a": "1~-._"]) == "a=1~-._&b=x%20y%2Bz%2F%C3%A9")
     }
 }

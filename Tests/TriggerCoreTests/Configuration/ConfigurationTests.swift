@@ -142,7 +142,13 @@ struct ConfigurationTests {
         let loaded = Configuration.load(path: url.path, checkEnvironment: false)
         let configuration = try #require(loaded.configuration, "\(loaded.errors)")
         #expect(loaded.warnings.isEmpty)
-        #expect(configuration.profiles.map(\.name) == ["support", "alerts"])
+        #expect(configuration.profiles.map(\.name) == ["support", "alerts", "gmail"])
+        guard case let .oauth2(gmail) = configuration.profiles[2].auth else {
+            Issue.record("the gmail profile signs in with oauth2")
+            return
+        }
+        #expect(gmail.endpoint == .discovery("https://accounts.google.com/.well-known/openid-configuration"))
+        #expect(gmail.refreshToken == .credential("gmail-refresh-token") && gmail.mechanism == .auto)
         let support = configuration.profiles[0]
         #expect(support.listen && support.mode == .auto && support.startFrom == .new)
         #expect(support.server.port == 993 && support.server.security == .tls)
