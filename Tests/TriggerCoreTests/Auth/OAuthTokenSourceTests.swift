@@ -90,7 +90,9 @@ struct OAuthTokenSourceTests {
         _ = try await source.accessToken()
         let rotated = try #require(try fixture.store.oauthTokens(profile: "p")?.refreshToken)
         // 30 s tokens are inside the one-minute margin: every ask refreshes, with the rotated token.
+        let asked = try fixture.refreshes()
         _ = try await source.accessToken()
+        #expect(try fixture.refreshes() == asked + 1, "a token about to expire is replaced")
         let restarted = fixture.source(settings, store: fixture.store)
         _ = try await restarted.accessToken()
         #expect(try fixture.store.oauthTokens(profile: "p")?.refreshToken != rotated, "rotated again, and kept again")

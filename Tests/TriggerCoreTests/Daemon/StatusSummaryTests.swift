@@ -19,6 +19,9 @@ struct StatusSummaryTests {
         #expect(StatusSummary.line(profiles: 1, watchers: [entry("p", "INBOX", .connecting)], queued: 0, dead: 0)
             == "1 profile, 1 mailbox: 1 connecting; 0 queued")
         #expect(StatusSummary.line(profiles: 0, watchers: [], queued: 3, dead: 2) == "0 profiles, 0 mailboxes; 3 queued, 2 dead letters")
+        #expect(StatusSummary.line(profiles: 2, watchers: [entry("gmail", "INBOX", .reauthNeeded), entry("p", "INBOX", .watching)],
+                                   queued: 0, dead: 0)
+            == "2 profiles, 2 mailboxes: 1 watching, 1 re-authorisation needed (gmail); 0 queued")
         let many = ["a", "b", "c", "d"].map { entry($0, "INBOX", .backingOff) }
         #expect(StatusSummary.line(profiles: 4, watchers: many, queued: 0, dead: 0)
             == "4 profiles, 4 mailboxes: 4 backing off (a, b, c, …); 0 queued")
