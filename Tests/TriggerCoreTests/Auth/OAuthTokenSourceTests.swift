@@ -108,27 +108,25 @@ struct OAuthTokenSourceTests {
         let fixture = try Fixture()
         let refreshToken = try fixture.oauth.grant(user: "mt5")
         try fixture.oauth.revoke(user: "mt5")
-        let revoked = fixture.source(try fixture.settings(refreshToken: refreshToken))
-        do {
-            _ = try await revoked.accessToken()
-            Issue.record("a revoked refresh token gave a token")
-        } catch let failure as OAuthTokenSource.Failure {
-            #expect(failure.kind == .reauthorizationNeeded)
-            #expect(failure.description.contains("invalid_grant"))
-            #expect(!failure.description.contains(refreshToken))
-        }
-
+        try await expectFailure(of: fixture.source(try fixture.settings(refreshToken: refreshToken)), .reauthorizationNeeded,
+                                naming: "invalid_grant", hiding: refreshToken)
         let secret = "not-the-client-secret-42"
-        let wrongClient = fixture.source(try fixture.settings(refreshToken: try fixture.oauth.grant(user: "mt5"), clientSecret: secret))
-        do {
-            _ = try await wrongClient.accessToken()
-            Issue.record("a wrong client secret gave a token")
-        } catch let failure as OAuthTokenSource.Failure {
-            #expect(failure.kind == .reauthorizationNeeded)
-            #expect(failure.description.contains("invalid_client"))
-            #expect(!failure.description.contains(secret))
-        }
+        try await expectFailure(of: fixture.source(try fixture.settings(refreshToken: try fixture.oauth.grant(user: "mt5"), clientSecret: secret)),
+                                .reauthorizationNeeded, naming: "invalid_client", hiding: secret)
         await fixture.close()
+    }
+
+    /// `source` gives no token but a failure of `kind` that names `reason` and not `secret`.
+    func expectFailure(of source: OAuthTokenSource, _ kind: OAuthTokenSource.Failure.Kind, naming reason: String, hiding secret: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        do {
+            _ = try await source.accessToken()
+            Issue.record("a token came instead of \(reason)", sourceLocation: sourceLocation)
+        } catch let failure as OAuthTokenSource.Failure {
+            #expect(failure.kind == kind, sourceLocation: sourceLocation)
+            #expect(failure.description.contains(reason), "\(failure)", sourceLocation: sourceLocation)
+            #expect(!failure.description.contains(secret), sourceLocation: sourceLocation)
+        }
     }
 
     @Test("Dovecot: the token endpoint is read from the discovery document; an unreachable one is retryable")
@@ -139,13 +137,7 @@ struct OAuthTokenSourceTests {
 
         var settings = try fixture.settings(refreshToken: "rt-anything")
         settings.endpoint = .token("http://127.0.0.1:9/token")
-        do {
-            _ = try await fixture.source(settings).accessToken()
-            Issue.record("an unreachable endpoint gave a token")
-        } catch let failure as OAuthTokenSource.Failure {
-            #expect(failure.kind == .unavailable)
-            #expect(!failure.description.contains("rt-anything"))
-        }
+        try await expectFailure(of: fixture.source(settings), .unavailable, naming: "cannot reach", hiding: "rt-anything")
         await fixture.close()
     }
 
