@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -108,10 +111,29 @@ public final class WebhookReceiver: Sendable {
         await core.stop()
     }
 
-    /// Listens again on the same port after `stop`.
+    /// Closes every open connection and keeps listening: what a receiver's own idle timeout does.
+    public func closeConnections() async {
+        let connections = core.state.withLockedValue { state in
+            defer { state.connections.removeAll() }
+            return Array(state.connections.values)
+        }
+        for connection in connections { try? await connection.close() }
+    }
+
+    /// Listens again on the same port after `stop`. While the port was free, another socket may
+    /// have taken it as its local port for an outgoing connection; binding is retried for a few
+    /// seconds, until that one is gone.
     public func restart() async throws {
         guard !isRunning else { return }
-        _ = try await core.bind(port: port)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                _ = try await core.bind(port: port)
+                return
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 }
 

@@ -63,10 +63,12 @@ public struct ProfileConnector: Sendable {
                 return "AUTHENTICATE \(kind.rawValue)"
             } catch let error as IMAPClientError where error.code == .authenticationFailed && !retried {
                 retried = true
-                logger.info("the server refused the access token; fetching a new one",
+                let replaced = await tokens.refused(token)
+                logger.info(replaced ? "the server refused the access token; fetching a new one"
+                                     : "the server refused the access token, fetched moments ago; backing off",
                             metadata: ["MT_PROFILE": "\(profile.name)", "MT_MECHANISM": "\(kind.rawValue)",
                                        "MT_SERVER_ERROR": "\(mechanism.serverError ?? "")"])
-                guard await tokens.refused(token) else { throw error }
+                guard replaced else { throw error }
             }
         }
     }

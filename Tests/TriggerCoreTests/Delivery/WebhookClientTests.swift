@@ -64,9 +64,9 @@ struct WebhookClientTests {
         let receiver = try await WebhookReceiver.start()
         let client = WebhookClient()
         #expect(try await post(client, receiver.url()).status == 200)
-        // The receiver drops its idle connections (a restart, an idle timeout of its own).
-        await receiver.stop()
-        try await receiver.restart()
+        // The receiver drops its idle connections (an idle timeout of its own). It keeps
+        // listening: a restart on the same port could find it taken by another test's socket.
+        await receiver.closeConnections()
         #expect(try await post(client, receiver.url()).status == 200)
         #expect(receiver.requestCount == 2, "sent once on the new connection")
         #expect(receiver.connectionsAccepted == 2)
