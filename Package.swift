@@ -84,10 +84,19 @@ let package = Package(
             name: "MailMIME",
             swiftSettings: swiftSettings
         ),
-        // libFuzzer target for MailMIME (scripts/fuzz.sh); without -DFUZZING a replay driver.
+        // libFuzzer targets (scripts/fuzz.sh); without -DFUZZING each is a replay driver.
+        .target(
+            name: "FuzzSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "MailMIMEFuzz",
-            dependencies: ["MailMIME"],
+            dependencies: ["MailMIME", "FuzzSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "IMAPCoreFuzz",
+            dependencies: ["IMAPCore", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Throughput and memory benchmark for MailMIME (scripts/bench.sh); not a test.
@@ -140,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IMAPCoreTests",
-            dependencies: ["IMAPCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["IMAPCore", "IMAPCoreFuzz", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -179,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MailMIMETests",
-            dependencies: ["MailMIME"],
+            dependencies: ["MailMIME", "MailMIMEFuzz", "FuzzSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -102,9 +102,9 @@ print("[test.sh] config.example.json matches deploy/config.schema.json")
 PY
 
 # 6. Fuzz the MIME parser for a bounded time; a crash, leak or hang fails the run.
-log "fuzzing MailMIME for ${MT_FUZZ_SECONDS:-60} s"
+log "fuzzing MailMIME and IMAPCore for ${MT_FUZZ_SECONDS:-60} s each"
 set +e
-bash scripts/fuzz.sh "${MT_FUZZ_SECONDS:-60}" 2>&1 | tail -15 | tee /tmp/mailtrigger-fuzz.log
+bash scripts/fuzz.sh "${MT_FUZZ_SECONDS:-60}" 2>&1 | tail -30 | tee /tmp/mailtrigger-fuzz.log
 fuzz_status=${PIPESTATUS[0]}
 set -e
 
@@ -132,7 +132,7 @@ if [ "$status" -ne 0 ] || [ "${failed:-1}" -ne 0 ]; then
     exit 1
 fi
 if [ "$fuzz_status" -ne 0 ]; then
-    log "FAILED: the fuzzer found a crash, leak or hang (see Fuzz/MailMIME/crashes/)"
+    log "FAILED: the fuzzer found a crash, leak or hang (see Fuzz/*/crashes/)"
     echo "${total:-0} passed, 1 failed"
     exit 1
 fi

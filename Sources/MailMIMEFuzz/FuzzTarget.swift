@@ -1,15 +1,5 @@
 import MailMIME
 
-/// The libFuzzer entry point. Built with `-sanitize=fuzzer,address -DFUZZING -parse-as-library`
-/// (see `scripts/fuzz.sh`), libFuzzer supplies `main` and calls this for every input; in a normal
-/// build the replay driver in `Replay.swift` calls it for every file named on the command line.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    FuzzTarget.run(bytes)
-    return 0
-}
-
 /// Everything one input goes through. A crash, a trap (overflow, index out of range) or a failed
 /// `precondition` below is a finding.
 enum FuzzTarget {
