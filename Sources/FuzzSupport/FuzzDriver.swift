@@ -49,6 +49,18 @@ public enum FuzzDriver {
         exit(0)
     }
 
+    /// The kept inputs of a target, for the tests that replay them: the files of
+    /// `Fuzz/<target>/seeds` and `Fuzz/<target>/regressions`, found from a test file's path
+    /// (`Tests/<Module>/<File>.swift`).
+    public static func keptInputs(of target: String, testFile: String = #filePath) -> [String] {
+        var root = testFile
+        for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.startIndex)]) }
+        return ["seeds", "regressions"].flatMap { folder -> [String] in
+            let path = root + "/Fuzz/" + target + "/" + folder
+            return opendir(path).map { closedir($0); return files(at: path) } ?? []
+        }
+    }
+
     /// `path` itself, or the regular files directly inside it when it is a directory, sorted.
     public static func files(at path: String) -> [String] {
         guard let directory = opendir(path) else { return [path] }

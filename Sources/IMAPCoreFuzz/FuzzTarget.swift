@@ -1,14 +1,14 @@
-import IMAPCore
+package import IMAPCore
 import NIOCore
 
 /// Everything one input goes through: the response parser (what a hostile server controls) and
 /// the command encoder (what a configuration or a mail's data may put into a command). A crash,
 /// a trap (overflow, index out of range) or a failed `precondition` below is a finding.
-enum FuzzTarget {
+package enum FuzzTarget {
     /// Tight bounds, so that long, deep or wide inputs hit each of them quickly.
     static let small = Limits(maxLineLength: 512, maxLiteralSize: 256, maxNestingDepth: 8, maxElements: 32)
 
-    static func run(_ bytes: [UInt8]) {
+    package static func run(_ bytes: [UInt8]) {
         let limits = (bytes.first ?? 0) & 1 == 0 ? Limits.default : small
         // Split into reads of 1…16 bytes, chosen by the second byte, against one read: the
         // incremental parser must not care where reads end.
@@ -19,14 +19,19 @@ enum FuzzTarget {
         encode(bytes)
     }
 
-    struct Outcome: Equatable {
-        var responses: [Response] = []
-        var error: IMAPCoreError.Code?
+    package struct Outcome: Equatable {
+        package var responses: [Response] = []
+        package var error: IMAPCoreError.Code?
+
+        package init(responses: [Response] = [], error: IMAPCoreError.Code? = nil) {
+            self.responses = responses
+            self.error = error
+        }
     }
 
     /// Feeds `bytes` to a parser in reads of `chunk` bytes (or one read): every response, up to
     /// the first error. A nil result must leave the buffer untouched.
-    static func parse(_ bytes: [UInt8], chunk: Int?, limits: Limits) -> Outcome {
+    package static func parse(_ bytes: [UInt8], chunk: Int?, limits: Limits) -> Outcome {
         var outcome = Outcome()
         var parser = ResponseParser(limits: limits)
         var buffer = ByteBuffer()

@@ -2,7 +2,7 @@ import MailMIME
 
 /// Everything one input goes through. A crash, a trap (overflow, index out of range) or a failed
 /// `precondition` below is a finding.
-enum FuzzTarget {
+package enum FuzzTarget {
     /// Tight enough that deep or wide inputs hit every bound quickly, loose enough that ordinary
     /// messages are parsed whole.
     static let limits = MIMELimits(maxDepth: 12, maxParts: 200, maxHeaderBytes: 16 * 1024,
@@ -16,7 +16,7 @@ enum FuzzTarget {
     /// Bound on the input given to the string-level parsers, which see header values in practice.
     static let sliceLimit = 8 * 1024
 
-    static func run(_ bytes: [UInt8]) {
+    package static func run(_ bytes: [UInt8]) {
         message(bytes)
         slices(bytes)
     }

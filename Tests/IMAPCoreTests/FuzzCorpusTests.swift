@@ -1,24 +1,15 @@
 import FuzzSupport
-import Foundation
-@testable import IMAPCoreFuzz
+import IMAPCoreFuzz
 import Testing
 
-/// The fuzz target's seeds and every input it once found (Fuzz/IMAPCore/seeds, regressions), run
-/// through the target as scripts/fuzz.sh runs them: a broken invariant stops the test process.
+/// Fuzz/IMAPCore's seeds and every input once found (regressions) through the fuzz target, as
+/// scripts/fuzz.sh runs them: a broken invariant stops the test process.
 struct FuzzCorpusTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fuzz/IMAPCore").path
-
-    static let inputs = ["seeds", "regressions"].flatMap { FuzzDriver.files(at: root + "/" + $0) }
-        .filter { FileManager.default.fileExists(atPath: $0) }
-
-    @Test func theCorpusIsThere() {
-        #expect(Self.inputs.count >= 10, "\(Self.root)")
-    }
+    static let inputs = FuzzDriver.keptInputs(of: "IMAPCore")
 
     @Test("every kept input runs through the fuzz target", arguments: inputs)
     func replay(path: String) throws {
-        let bytes = try #require(FuzzDriver.readFile(path))
-        FuzzTarget.run(bytes)
+        FuzzTarget.run(try #require(FuzzDriver.readFile(path)))
+        #expect(Self.inputs.count >= 10, "the seeds are missing")
     }
 }

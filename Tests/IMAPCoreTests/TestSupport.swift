@@ -1,5 +1,6 @@
 import IMAPCore
 import NIOCore
+import IMAPCoreFuzz
 import Testing
 
 // Shared helpers for the IMAPCore tests: fixtures, feeding strategies, response builders,
@@ -82,35 +83,12 @@ func parseOne(_ text: String, limits: Limits = .default, sourceLocation: SourceL
 }
 
 /// The outcome of feeding some bytes: the responses that came out, then the error code if one
-/// was thrown.
-struct FeedOutcome: Equatable {
-    var responses: [Response] = []
-    var error: IMAPCoreError.Code?
-}
+/// was thrown. The fuzz target's own feeding, which also checks that an incomplete response
+/// consumes nothing and that only `IMAPCoreError` is thrown.
+typealias FeedOutcome = FuzzTarget.Outcome
 
 func outcome(_ bytes: [UInt8], chunkSize: Int?, limits: Limits) -> FeedOutcome {
-    var result = FeedOutcome()
-    var parser = ResponseParser(limits: limits)
-    var buffer = ByteBuffer()
-    var offset = 0
-    let step = chunkSize ?? max(bytes.count, 1)
-    repeat {
-        let end = min(offset + step, bytes.count)
-        buffer.writeBytes(bytes[offset..<end])
-        offset = end
-        do {
-            while let response = try parser.parse(&buffer) {
-                result.responses.append(response)
-            }
-        } catch let error as IMAPCoreError {
-            result.error = error.code
-            return result
-        } catch {
-            Issue.record("unexpected error type \(type(of: error)): \(error)")
-            return result
-        }
-    } while offset < bytes.count
-    return result
+    FuzzTarget.parse(bytes, chunk: chunkSize, limits: limits)
 }
 
 // MARK: Errors
