@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "IMAPCore",
                 "IMAPClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

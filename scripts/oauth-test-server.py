@@ -18,7 +18,8 @@ Test controls (JSON in, JSON out):
   POST /admin/expire    {"user"}                      every access token of the user expires
   POST /admin/revoke    {"user"} or {"refresh_token"} refresh tokens stop working (invalid_grant)
   POST /admin/approve   {"user_code", "user"}         the user approves a device code
-  POST /admin/settings  {"access_ttl"?, "rotate"?}   access token lifetime (s), refresh rotation
+  POST /admin/settings  {"user"?, "access_ttl"?, "rotate"?}  access token lifetime (s), refresh
+                                                      rotation; for one user, or for all
   GET  /admin/stats                                   requests per grant type, refreshes per user,
                                                       introspections
 
@@ -49,6 +50,7 @@ class Store:
         self.codes = {}  # authorization code -> {"user", "scope", "challenge", "redirect_uri"}
         self.access_ttl = 3600
         self.rotate = False
+        self.per_user = {}  # user -> {"access_ttl", "rotate"}: tests that run at once keep apart
         self.stats = {"token": {}, "refreshes_by_user": {}, "introspect": 0, "introspect_active": 0, "device": 0, "authorize": 0}
 
     def count(self, grant):
@@ -59,15 +61,18 @@ class Store:
         self.refresh[token] = {"user": user, "scope": scope}
         return token
 
+    def setting(self, user, name):
+        return self.per_user.get(user, {}).get(name, getattr(self, name))
+
     def new_access(self, user, scope):
         token = "at-" + secrets.token_urlsafe(24)
-        self.access[token] = {"user": user, "scope": scope, "expires": time.time() + self.access_ttl}
+        self.access[token] = {"user": user, "scope": scope, "expires": time.time() + self.setting(user, "access_ttl")}
         return token
 
     def tokens(self, user, scope, refresh_token=None):
         """A token response; a new refresh token unless `refresh_token` is kept."""
         body = {"access_token": self.new_access(user, scope), "token_type": "Bearer",
-                "expires_in": self.access_ttl, "scope": scope}
+                "expires_in": self.setting(user, "access_ttl"), "scope": scope}
         body["refresh_token"] = refresh_token or self.new_refresh(user, scope)
         return body
 
@@ -168,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
                 by_user = store.stats["refreshes_by_user"]
                 by_user[entry["user"]] = by_user.get(entry["user"], 0) + 1
                 kept = None
-                if store.rotate:
+                if store.setting(entry["user"], "rotate"):
                     del store.refresh[form["refresh_token"]]
                 else:
                     kept = form["refresh_token"]
@@ -267,9 +272,14 @@ class Handler(BaseHTTPRequestHandler):
                         return self.reply(200, {})
                 return self.error(404, "not_found", "no such user code")
             if action == "settings":
-                store.access_ttl = int(request.get("access_ttl", store.access_ttl))
-                store.rotate = bool(request.get("rotate", store.rotate))
-                return self.reply(200, {"access_ttl": store.access_ttl, "rotate": store.rotate})
+                target = store.per_user.setdefault(request["user"], {}) if "user" in request else None
+                for name, kind in (("access_ttl", int), ("rotate", bool)):
+                    if name in request:
+                        if target is None:
+                            setattr(store, name, kind(request[name]))
+                        else:
+                            target[name] = kind(request[name])
+                return self.reply(200, {"access_ttl": store.access_ttl, "rotate": store.rotate, "per_user": store.per_user})
         self.error(404, "not_found", action)
 
 

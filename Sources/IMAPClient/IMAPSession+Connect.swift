@@ -23,6 +23,14 @@ extension IMAPSession {
             throw IMAPClientError(.insecureNotAllowed,
                                   "security 'none' sends credentials in clear; it must be allowed explicitly")
         }
+        if configuration.security != .none, !configuration.tls.verify {
+            // Never by accident: off only with allowInsecure, and said at every connect.
+            guard configuration.allowInsecure else {
+                throw IMAPClientError(.insecureNotAllowed,
+                                      "certificate verification is off; it must be allowed explicitly (allowInsecure)")
+            }
+            logger.warning("TLS certificate verification is off: anyone on the path can read the mail and the credentials")
+        }
         let sslContext = configuration.security == .none ? nil : try Self.sslContext(configuration.tls)
         let hostname = sniHostname(configuration.host)
         // The handler and its greeting are captured as the pipeline is built: a TLS failure

@@ -56,9 +56,11 @@ public struct OAuthTestServer: Sendable {
         _ = try admin("approve", ["user_code": userCode, "user": user])
     }
 
-    /// Access token lifetime in seconds, and whether each refresh rotates the refresh token.
-    public func configure(accessTTL: Int? = nil, rotate: Bool? = nil) throws {
+    /// Access token lifetime in seconds, and whether each refresh rotates the refresh token: for
+    /// `user` only (tests running at the same time use other users), or for everyone.
+    public func configure(user: String? = nil, accessTTL: Int? = nil, rotate: Bool? = nil) throws {
         var settings: [String: Any] = [:]
+        if let user { settings["user"] = user }
         if let accessTTL { settings["access_ttl"] = accessTTL }
         if let rotate { settings["rotate"] = rotate }
         _ = try admin("settings", settings)

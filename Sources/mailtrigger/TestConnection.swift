@@ -95,7 +95,7 @@ struct TestConnection: AsyncParsableCommand {
             }
             username = user
             configuration = IMAPClientConfiguration(
-                host: host, port: port, security: security, allowInsecure: security == .none,
+                host: host, port: port, security: security, allowInsecure: security == .none || insecureSkipVerify,
                 tls: .init(caFile: caFile, verify: !insecureSkipVerify),
                 connectTimeout: .seconds(Int64(timeout)), commandTimeout: .seconds(Int64(timeout)))
         } else {

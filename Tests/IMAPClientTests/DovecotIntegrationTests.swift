@@ -89,9 +89,17 @@ struct DovecotIntegrationTests {
             _ = try await IMAPSession.connect(env.configuration(security, caFile: env.otherCAFile))
         }
         #expect(error?.code == .tlsFailure)
-        // With verification off the same server is accepted (an operator's explicit choice).
-        let session = try await IMAPSession.connect(env.configuration(security, caFile: env.otherCAFile, verify: false))
+        // With verification off the same server is accepted (an operator's explicit choice),
+        // and a warning says so at the connect.
+        let (logger, records) = RecordingLogHandler.logger()
+        let session = try await IMAPSession.connect(env.configuration(security, caFile: env.otherCAFile, verify: false), logger: logger)
         await session.logout()
+        #expect(records.all.contains { $0.level == .warning && $0.message.contains("certificate verification is off") })
+        // Never by accident: verification off without allowInsecure is refused before connecting.
+        var accidental = env.configuration(security, caFile: env.otherCAFile, verify: false)
+        accidental.allowInsecure = false
+        let refused = await #expect(throws: IMAPClientError.self) { _ = try await IMAPSession.connect(accidental) }
+        #expect(refused?.code == .insecureNotAllowed)
     }
 
     @Test("Dovecot: TCP keepalive is on and tuned for IDLE")

@@ -9,7 +9,7 @@ extension DovecotEnvironment {
     func configuration(_ security: IMAPSecurity, caFile: String? = nil, verify: Bool = true) -> IMAPClientConfiguration {
         IMAPClientConfiguration(
             host: host, port: security == .tls ? tlsPort : plainPort, security: security,
-            allowInsecure: security == .none,
+            allowInsecure: security == .none || !verify,
             tls: .init(caFile: caFile ?? self.caFile, verify: verify),
             connectTimeout: .seconds(10), commandTimeout: .seconds(30))
     }

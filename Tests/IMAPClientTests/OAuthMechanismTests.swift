@@ -48,8 +48,8 @@ struct OAuthMechanismTests {
 }
 
 /// Bearer-token sign-in against the private Dovecot, whose oauth2 passdb asks the OAuth 2.0
-/// test server about each token.
-@Suite("Dovecot OAuth 2.0 sign-in", .enabled(if: DovecotEnvironment.shouldRun))
+/// test server about each token. Serialized: each case expires every token of its user.
+@Suite("Dovecot OAuth 2.0 sign-in", .enabled(if: DovecotEnvironment.shouldRun), .serialized)
 struct DovecotOAuthTests {
     func server(_ env: DovecotEnvironment) throws -> OAuthTestServer {
         try #require(OAuthTestServer(env), "MT_IMAP_OAUTH_URL is not set: restart the server with scripts/imap-test-server.sh")

@@ -169,7 +169,12 @@ struct ConfigurationReader {
             }
             tls.verify = tlsObject["verify"]?.bool ?? true
             if tlsObject["verify"]?.bool == false {
-                issues.warning("\(tlsNode.path).verify", "certificate verification is off: anyone on the path can read the mail")
+                if allowInsecure {
+                    issues.warning("\(tlsNode.path).verify", "certificate verification is off: anyone on the path can read the mail")
+                } else {
+                    issues.error("\(tlsNode.path).verify",
+                                 "turning certificate verification off needs \"allowInsecure\": true in server (anyone on the path could read the mail and the password)")
+                }
             }
             if let value = tlsObject["minVersion"].map({ $0.choice(IMAPClientConfiguration.TLSVersionOption.self) }) {
                 tls.minimumVersion = value ?? .tls12

@@ -20,7 +20,7 @@ struct OAuthTokenSourceTests {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-oauth-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             store = try StateStore(path: directory + "/state.sqlite")
-            try oauth.configure(accessTTL: 3600, rotate: false)
+            try oauth.configure(user: "mt4", accessTTL: 3600, rotate: false)
         }
 
         /// Settings whose refresh token is in a file of its own (so a test can "sign in again").
@@ -43,7 +43,7 @@ struct OAuthTokenSourceTests {
         }
 
         func close() async {
-            try? oauth.configure(accessTTL: 3600, rotate: false)
+            try? oauth.configure(user: "mt4", accessTTL: 3600, rotate: false)
             await client.shutdown()
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -84,7 +84,7 @@ struct OAuthTokenSourceTests {
     @Test("Dovecot: a rotated refresh token is kept in the store and used after a restart")
     func rotation() async throws {
         let fixture = try Fixture()
-        try fixture.oauth.configure(accessTTL: 30, rotate: true)
+        try fixture.oauth.configure(user: "mt4", accessTTL: 30, rotate: true)
         let settings = try fixture.settings(refreshToken: try fixture.oauth.grant(user: "mt4"))
         let source = fixture.source(settings, store: fixture.store)
         _ = try await source.accessToken()

@@ -75,6 +75,8 @@ struct ConfigurationTests {
         .init(name: "unknown UIDVALIDITY policy", json: profileWith("onUIDValidityChange", "\"panic\""),
               path: "profiles[0].onUIDValidityChange", fragment: "is not one of"),
         .init(name: "empty mailboxes", json: profileWith("mailboxes", "[]"), path: "profiles[0].mailboxes", fragment: "at least one mailbox"),
+        .init(name: "verification off by accident", json: profileWith("server", #"{"host": "h", "tls": {"verify": false}}"#),
+              path: "profiles[0].server.tls.verify", fragment: "allowInsecure"),
         .init(name: "oauth2 without a refresh token", json: profileWith("auth", oauth(removing: "refreshToken")),
               path: "profiles[0].auth.refreshToken", fragment: "required"),
         .init(name: "oauth2 without an endpoint", json: profileWith("auth", oauth(removing: "tokenURL")),
@@ -200,6 +202,10 @@ struct ConfigurationTests {
         let loaded = load(json)
         #expect(loaded.configuration != nil)
         #expect(loaded.warnings.map(\.path) == ["profiles[0].flows"])
+        // Verification off, explicitly allowed: valid, and still a warning.
+        let unverified = load(profileWith("server", #"{"host": "h", "allowInsecure": true, "tls": {"verify": false}}"#))
+        #expect(unverified.configuration?.profiles.first?.server.tls.verify == false)
+        #expect(unverified.warnings.map(\.path) == ["profiles[0].server.tls.verify"])
     }
 
     @Test(arguments: [("500ms", Duration.milliseconds(500)), ("30s", .seconds(30)), ("5m", .seconds(300)),

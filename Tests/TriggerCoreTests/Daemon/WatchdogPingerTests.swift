@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import IMAPTestSupport
 import Testing
 @testable import TriggerCore
 

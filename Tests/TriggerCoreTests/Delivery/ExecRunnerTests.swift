@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import IMAPTestSupport
 import Testing
 @testable import TriggerCore
 
