@@ -77,7 +77,9 @@ put 0644 "$work/mailtrigger.service" /etc/systemd/system/mailtrigger.service
 if [[ -e $destdir/etc/mailtrigger/config.json ]]; then
     log "kept the existing /etc/mailtrigger/config.json"
 else
-    install -D -m 0640 "$root/config.example.json" "$destdir/etc/mailtrigger/config.json"
+    # Readable by the service's dynamic user: secrets belong in credentials (LoadCredential=), not
+    # in this file (mailtrigger warns when a readable file holds inline secrets).
+    install -D -m 0644 "$root/config.example.json" "$destdir/etc/mailtrigger/config.json"
     log "installed /etc/mailtrigger/config.json (the example: edit it, then mailtrigger check)"
 fi
 

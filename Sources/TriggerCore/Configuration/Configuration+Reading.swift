@@ -20,7 +20,15 @@ extension Configuration {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
             return Loaded(configuration: nil, issues: [ConfigurationIssue("", "configuration file \(path) \(reason)")])
         }
-        return parse([UInt8](data), checkEnvironment: checkEnvironment, environment: environment)
+        var loaded = parse([UInt8](data), checkEnvironment: checkEnvironment, environment: environment)
+        if let configuration = loaded.configuration, configuration.hasInlineSecrets,
+           let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o044 != 0 {
+            loaded.issues.append(ConfigurationIssue("", """
+                configuration file \(path) holds inline secrets and is readable by other users (mode \(String(mode, radix: 8))); \
+                chmod 600 it, or move the secrets to files or credentials
+                """, severity: .warning))
+        }
+        return loaded
     }
 
     /// Reads and validates configuration JSON.

@@ -9,6 +9,22 @@ public struct Configuration: Hashable, Sendable {
 
     /// The default location of the file.
     public static let defaultPath = "/etc/mailtrigger/config.json"
+
+    /// Whether a secret is written in the file itself (a password, a client or refresh token, a
+    /// webhook signing key): then the file must not be readable by others.
+    public var hasInlineSecrets: Bool {
+        var references: [SecretReference?] = []
+        for profile in profiles {
+            switch profile.auth {
+            case let .password(_, password): references.append(password)
+            case let .oauth2(settings): references += [settings.clientSecret, settings.refreshToken]
+            }
+            for flow in profile.flows {
+                for case let .webhook(action) in flow.actions { references.append(action.secret) }
+            }
+        }
+        return references.contains { if case .inline? = $0 { true } else { false } }
+    }
 }
 
 /// How the outbox runs jobs (DESIGN.md §5).

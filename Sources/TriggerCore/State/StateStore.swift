@@ -1,5 +1,8 @@
 public import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Durable state in SQLite (WAL): per-mailbox cursors and the outbox (DESIGN.md §5).
 ///
@@ -12,8 +15,16 @@ public final class StateStore: Sendable {
     /// The schema version after migrations (`grdb_migrations` holds the applied ones).
     public static let schemaVersion = "v4"
 
-    /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it. The file
+    /// is made readable by its owner only (0600) whatever the umask: it holds mail-derived
+    /// payloads and OAuth tokens. SQLite gives its `-wal` and `-shm` files the database file's
+    /// mode.
     public init(path: String) throws {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)
+            close(fd)
+        }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(10)
         // WAL with synchronous=NORMAL survives a process crash (kill -9) without losing a commit;

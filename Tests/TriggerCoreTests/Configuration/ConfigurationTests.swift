@@ -168,6 +168,19 @@ struct ConfigurationTests {
         #expect(alerts.flows[0].stop)
     }
 
+    @Test("a file readable by others warns only when it holds inline secrets",
+          arguments: [("pw", 0o644, true), ("pw", 0o600, false), (nil, 0o644, false)] as [(String?, Int, Bool)])
+    func readableFileWithInlineSecrets(password: String?, mode: Int, warns: Bool) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mt-config-\(UUID().uuidString.prefix(8)).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let secret = password.map { "\"\($0)\"" } ?? #"{"credential": "imap-password"}"#
+        try profileWith("auth", #"{"username": "u", "password": \#(secret)}"#).write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, mode_t(mode))
+        let loaded = Configuration.load(path: path, checkEnvironment: false)
+        #expect(loaded.configuration != nil)
+        #expect(loaded.warnings.contains { $0.message.contains("inline secrets") } == warns, "\(loaded.warnings)")
+    }
+
     @Test func oauth2IsReadWithEverySetting() throws {
         let loaded = load(profileWith("auth", oauth(adding: #""mechanism": "OAUTHBEARER""#)))
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")

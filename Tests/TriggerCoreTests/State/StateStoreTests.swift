@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 import NIOConcurrencyHelpers
 import Testing
@@ -14,6 +17,21 @@ struct StateStoreTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("state.sqlite").path
         return (try StateStore(path: path), path)
+    }
+
+    @Test func theDatabaseAndItsWALAreReadableByTheOwnerOnly() throws {
+        let (store, path) = try temporaryStore()
+        try store.daemonStarted(pid: 1)
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            #expect(stat(file, &info) == 0, "\(file) exists")
+            #expect(info.st_mode & 0o777 == 0o600, "\(file): mode \(String(info.st_mode & 0o777, radix: 8))")
+        }
+        // A database once made with a wider mode is tightened when opened.
+        chmod(path, 0o644)
+        _ = try StateStore(path: path)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
     }
 
     func job(_ uid: UInt32, flow: String = "f", action: Int = 0) -> StateStore.NewJob {
