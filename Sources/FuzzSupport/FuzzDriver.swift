@@ -12,7 +12,11 @@ public enum FuzzDriver {
     public typealias Target = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
     #if FUZZING
-    /// libFuzzer's driver, exactly as libFuzzer's own `main` would call it.
+    /// libFuzzer's driver, exactly as libFuzzer's own `main` would call it. SwiftPM links every
+    /// executable target with `--defsym main=<Module>_main` (so tests can link executables); under
+    /// `-parse-as-library` without `@main` nothing defines `<Module>_main`, so each target's
+    /// `FuzzingMain.swift` does and calls this. Each also exports `LLVMFuzzerTestOneInput`, so it
+    /// links into other libFuzzer setups unchanged.
     public static func run(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ target: Target) -> CInt {
         var count = argc
         var arguments = argv
@@ -23,6 +27,11 @@ public enum FuzzDriver {
         }
     }
     #endif
+
+    /// libFuzzer's input as bytes (it passes a null pointer for the empty input).
+    public static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+        data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    }
 
     /// The replay driver: every file named (a directory: every file in it, sorted) through
     /// `run`. Exits 0 when none crashed (a crash ends the process), 1 on an unreadable file, 2

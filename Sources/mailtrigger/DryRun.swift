@@ -40,11 +40,12 @@ struct DryRun: AsyncParsableCommand {
         let session: IMAPSession
         // An OAuth 2.0 profile gets its token from the refresh-token grant; nothing is stored.
         let tokenClient = WebhookClient(maxIdlePerEndpoint: 1)
-        defer { Task { await tokenClient.shutdown() } }
         let tokens = OAuthTokenSources(client: tokenClient, store: nil, logger: logger)
         do {
             session = try await tokens.connector(for: profile, logger: logger).open()
+            await tokenClient.shutdown()
         } catch {
+            await tokenClient.shutdown()
             printError("dry-run: \(profile.name): \(error)")
             throw ExitCode(TestConnection.exitCode(for: error))
         }

@@ -104,12 +104,13 @@ struct TestConnection: AsyncParsableCommand {
         var probe = ConnectionProbe(configuration: configuration, username: username, password: password,
                                     authentication: auth, logger: logger)
         probe.signIn = signIn
-        defer { if let tokenClient { Task { await tokenClient.shutdown() } } }
         printOutput("Connecting to \(configuration.host):\(configuration.port) (\(configuration.security.rawValue))")
         let report: ConnectionProbe.Report
         do {
             report = try await probe.run()
+            await tokenClient?.shutdown()
         } catch let failure as ConnectionProbe.Failure {
+            await tokenClient?.shutdown()
             printError("test-connection: \(failure.step.rawValue) failed: \(failure.error)")
             throw ExitCode(Self.exitCode(for: failure.error))
         }

@@ -121,7 +121,17 @@ public struct OAuthLogin: Sendable {
     /// loopback listener with a code; the code and its verifier buy the tokens.
     func browser(_ authorizeURL: String, tokenURL: String) async throws -> String {
         let listener = try await LoopbackRedirectListener.start(port: port)
-        defer { Task { await listener.close() } }
+        do {
+            let token = try await browser(authorizeURL, tokenURL: tokenURL, listener: listener)
+            await listener.close()
+            return token
+        } catch {
+            await listener.close()
+            throw error
+        }
+    }
+
+    func browser(_ authorizeURL: String, tokenURL: String, listener: LoopbackRedirectListener) async throws -> String {
         let verifier = Self.randomURLSafe(bytes: 48)
         let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded
         let state = Self.randomURLSafe(bytes: 16)

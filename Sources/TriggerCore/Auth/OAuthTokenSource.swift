@@ -42,6 +42,8 @@ public actor OAuthTokenSource {
     private var access: (token: String, expiresAt: Date)?
     /// The rotated refresh token, and the digest of the configured one it descends from.
     private var rotated: (token: String, origin: String)?
+    /// The digest of the configured refresh token the tokens held now belong to.
+    private var origin: String?
     private var tokenEndpoint: String?
     private var loaded = false
     private var lastRefresh: ContinuousClock.Instant?
@@ -72,7 +74,7 @@ public actor OAuthTokenSource {
         guard let access, access.token == token else { return true }
         if let lastRefresh, ContinuousClock.now - lastRefresh < forcedRefreshInterval { return false }
         self.access = nil
-        persist(origin: rotated?.origin)
+        persist()
         return true
     }
 
@@ -131,7 +133,8 @@ public actor OAuthTokenSource {
         } else if rotated?.origin != origin {
             rotated = nil
         }
-        persist(origin: origin)
+        self.origin = origin
+        persist()
         logger.info("access token refreshed", metadata: ["MT_EXPIRES_IN": "\(Int(lifetime))s"])
         return token
     }
@@ -163,13 +166,14 @@ public actor OAuthTokenSource {
         // `oauth login` (or an edited profile) it belongs to another grant.
         guard let stored = try? store?.oauthTokens(profile: profile),
               let configured = try? settings.refreshToken.resolve(), stored.refreshOrigin == Self.digest(configured) else { return }
+        origin = stored.refreshOrigin
         if let token = stored.accessToken, let expiresAt = stored.expiresAt { access = (token, expiresAt) }
-        if let token = stored.refreshToken, let origin = stored.refreshOrigin { rotated = (token, origin) }
+        if let token = stored.refreshToken, let origin { rotated = (token, origin) }
     }
 
-    private func persist(origin: String?) {
+    private func persist() {
         let tokens = StateStore.OAuthTokens(accessToken: access?.token, expiresAt: access?.expiresAt,
-                                            refreshToken: rotated?.token, refreshOrigin: rotated?.origin ?? origin)
+                                            refreshToken: rotated?.token, refreshOrigin: origin)
         do {
             try store?.setOAuthTokens(tokens, profile: profile)
         } catch {

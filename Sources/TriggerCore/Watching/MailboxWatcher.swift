@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IMAPClient
 import IMAPCore
 public import Logging
@@ -32,9 +33,12 @@ public final class MailboxWatcher: Service, Sendable {
         if let board {
             let (profile, mailbox, allowance) = (connector.profile.name, synchronizer.mailbox, Self.stepAllowance(connector.profile))
             let previous = synchronizer.onProgress
+            // Called for every fetched message: the shared board (one lock, a search among every
+            // watcher) hears of it at most once a second; the allowance is minutes.
+            let lastMark = ProgressMark()
             synchronizer.onProgress = {
                 previous()
-                board.alive(profile: profile, mailbox: mailbox, for: allowance)
+                if lastMark.due(every: .seconds(1)) { board.alive(profile: profile, mailbox: mailbox, for: allowance) }
             }
         }
         self.synchronizer = synchronizer
@@ -246,6 +250,21 @@ public final class MailboxWatcher: Service, Sendable {
             try store.setWatcherState(profile: profile.name, mailbox: mailbox, state, error: error, nextAttemptAt: nextAttemptAt)
         } catch {
             logger.error("cannot record the watcher's state", metadata: ["MT_ERROR": "\(error)"])
+        }
+    }
+}
+
+/// When a watcher last told the board of its progress (its own lock: no contention).
+final class ProgressMark: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Whether `interval` has passed since the last time this said yes (yes the first time).
+    func due(every interval: Duration) -> Bool {
+        let now = ContinuousClock.now
+        return last.withLock { last in
+            if let previous = last, now - previous < interval { return false }
+            last = now
+            return true
         }
     }
 }

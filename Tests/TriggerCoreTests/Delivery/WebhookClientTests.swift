@@ -108,7 +108,9 @@ struct WebhookClientTests {
         await #expect(throws: WebhookClient.Failure.timedOut) {
             _ = try await post(client, receiver.url(), timeout: .milliseconds(300))
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well before the receiver's answer at 5 s. Not tighter: under a full parallel test run
+        // the cooperative pool can be busy for a couple of seconds (seen: 2.56 s).
+        #expect(ContinuousClock.now - started < .seconds(4))
         try await Task.sleep(for: .milliseconds(100))
         #expect(client.openConnections == 0)
         await client.shutdown()
