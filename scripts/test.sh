@@ -63,6 +63,9 @@ export MT_CLI_BINARY="$bin_path/mailtrigger"
 log "running tests (output in /tmp/mailtrigger-test.log)"
 : > /tmp/mailtrigger-test.log
 rm -f /tmp/mailtrigger-events-*.jsonl
+# The fault tests' recovery times (DaemonFaultTests), printed after the runs.
+export MT_FAULT_REPORT=/tmp/mailtrigger-fault-report.txt
+rm -f "$MT_FAULT_REPORT"
 status=0
 run=0
 for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
@@ -80,6 +83,8 @@ for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
         tail -30 /tmp/mailtrigger-test.log
     fi
 done
+
+[ -s "$MT_FAULT_REPORT" ] && { log "recovery times measured by the fault tests:"; cat "$MT_FAULT_REPORT"; }
 
 # 5. MailMIME against Python's email package over a generated corpus of 500 messages, every
 #    payload also validated against docs/payload.schema.json (docs/mime-differential.md).

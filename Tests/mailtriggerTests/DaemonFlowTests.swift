@@ -56,8 +56,7 @@ struct DaemonFlowTests {
               "actions": [{"type": "webhook", "url": "\(receiver.url(path: "/fail"))"}], "onFailure": [{"addFlags": ["$MailtriggerFailed"]}]},
              {"name": "flaky", "match": {"subject": {"prefix": "flaky"}}, "actions": [{"type": "webhook", "url": "\(receiver.url(path: "/flaky"))"}]}]
             """
-        let hookDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-hook-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: hookDirectory, withIntermediateDirectories: true)
+        let hookDirectory = try TestFiles.directory("mt-hook")
         let hook = try Self.execHook(in: hookDirectory)
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt5", mailboxes: [mailbox],
             flows: flows.replacingOccurrences(of: "HOOK", with: hook).replacingOccurrences(of: "DIR", with: hookDirectory))])

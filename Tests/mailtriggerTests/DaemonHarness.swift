@@ -17,8 +17,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// `profiles` are JSON objects; `delivery` the optional `delivery` object.
     init(profiles: [String], delivery: String? = #"{"initialRetryDelay": "1s", "maxRetryDelay": "2s", "drainTimeout": "5s"}"#) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-daemon-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try TestFiles.directory("mt-daemon")
         configPath = directory + "/config.json"
         logPath = directory + "/daemon.log"
         try writeConfiguration(profiles: profiles, delivery: delivery)
@@ -61,11 +60,12 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// A profile on the private Dovecot (implicit TLS, the test CA).
-    /// `auth`: the auth object; by default the password, from the environment.
+    /// `auth`: the auth object; by default the password, from the environment. `server`: the
+    /// server object, by default the private Dovecot's TLS port.
     static func profile(_ env: DovecotEnvironment, name: String = "test", user: String, mailboxes: [String],
-                        flows: String, extra: String = "", port: Int? = nil, auth: String? = nil) -> String {
+                        flows: String, extra: String = "", port: Int? = nil, auth: String? = nil, server: String? = nil) -> String {
         #"""
-        {"name": "\#(name)", "server": {"host": "\#(env.host)", "port": \#(port ?? env.tlsPort), "tls": {"caFile": "\#(env.caFile)"}, "timeout": "5s"},
+        {"name": "\#(name)", "server": \#(server ?? #"{"host": "\#(env.host)", "port": \#(port ?? env.tlsPort), "tls": {"caFile": "\#(env.caFile)"}, "timeout": "5s"}"#),
          "auth": \#(auth ?? #"{"method": "password", "username": "\#(user)", "password": {"env": "MT_TEST_IMAP_PASSWORD"}}"#),
          "mailboxes": [\#(mailboxes.map { "\"\($0)\"" }.joined(separator: ", "))], \#(extra.isEmpty ? "" : extra + ",")
          "flows": \#(flows)}

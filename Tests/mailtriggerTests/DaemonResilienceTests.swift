@@ -62,7 +62,10 @@ struct DaemonResilienceTests {
             if result.status != 0 { throw DaemonHarness.HarnessError(description: "\(command): \(result.error)") }
         }
         try server("start")
-        defer { _ = try? MailtriggerProcess.run(program: script, ["stop", directory], environment: ports) }
+        defer {
+            _ = try? MailtriggerProcess.run(program: script, ["stop", directory], environment: ports)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let caFile = directory + "/tls/ca.pem"
         var privateEnv = env
         privateEnv.caFile = caFile

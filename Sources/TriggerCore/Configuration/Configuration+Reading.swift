@@ -154,7 +154,9 @@ struct ConfigurationReader {
     }
 
     func server(_ node: ConfigNode) -> IMAPClientConfiguration? {
-        guard let object = node.object(allowed: ["host", "port", "security", "allowInsecure", "timeout", "tls"]) else { return nil }
+        guard let object = node.object(allowed: ["host", "port", "security", "allowInsecure", "timeout", "commandTimeout", "tls"]) else {
+            return nil
+        }
         let host = object.required("host")?.text
         let security = object["security"].map { $0.choice(IMAPSecurity.self) } ?? .tls
         let port = object["port"].map { $0.integer(1...65535) } ?? security?.defaultPort
@@ -162,11 +164,15 @@ struct ConfigurationReader {
         if security == IMAPSecurity.none, !allowInsecure {
             issues.error("\(node.path).security", "\"none\" sends the password in clear; set \"allowInsecure\": true to permit it")
         }
-        var timeout = TimeAmount.seconds(30)
-        if let node = object["timeout"], let value = node.duration {
-            timeout = .milliseconds(Int64(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000))
+        func timeAmount(_ key: String) -> TimeAmount? {
+            guard let node = object[key], let value = node.duration else { return nil }
             if value < .seconds(1) { issues.error(node.path, "must be at least 1s") }
+            return .milliseconds(Int64(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000))
         }
+        let timeout = timeAmount("timeout") ?? .seconds(30)
+        // Silence, not duration: a large message still downloading is never cut off. It also
+        // bounds how long a half-open connection goes unnoticed (the DONE of an IDLE re-issue).
+        let commandTimeout = timeAmount("commandTimeout") ?? max(timeout, .seconds(60))
         var tls = IMAPClientConfiguration.TLSOptions()
         if let tlsNode = object["tls"], let tlsObject = tlsNode.object(allowed: ["caFile", "verify", "minVersion", "maxVersion"]) {
             if let caNode = tlsObject["caFile"], let path = caNode.text {
@@ -196,7 +202,7 @@ struct ConfigurationReader {
         }
         guard let host, let security, let port else { return nil }
         return IMAPClientConfiguration(host: host, port: port, security: security, allowInsecure: allowInsecure, tls: tls,
-                                       connectTimeout: timeout, commandTimeout: max(timeout, .seconds(60)))
+                                       connectTimeout: timeout, commandTimeout: commandTimeout)
     }
 
     func authentication(_ node: ConfigNode) -> Authentication? {

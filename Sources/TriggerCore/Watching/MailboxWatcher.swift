@@ -72,6 +72,7 @@ public final class MailboxWatcher: Service, Sendable {
         var failures = 0
         var reauthorizationLogged = false
         while !Task.isCancelled {
+            let committedBefore = committedMark()
             do {
                 try await session {
                     failures = 0
@@ -80,6 +81,11 @@ public final class MailboxWatcher: Service, Sendable {
             } catch where Task.isCancelled || error is CancellationError {
                 return
             } catch {
+                // A session that committed messages before it failed (a connection reset
+                // mid-sync, say) made progress: its reconnect starts the backoff afresh. A server
+                // that fails every session before anything is committed still backs off further
+                // each time, so a BYE right after sign-in is no tight loop.
+                if committedMark() != committedBefore { failures = 0 }
                 failures += 1
                 let reauthorization = (error as? OAuthTokenSource.Failure)?.kind == .reauthorizationNeeded
                 let authentication = reauthorization || (error as? IMAPClientError)?.code == .authenticationFailed
@@ -109,6 +115,11 @@ public final class MailboxWatcher: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// The mailbox's stored UIDVALIDITY and cursor: they change only when a sync commits.
+    func committedMark() -> [UInt32]? {
+        (try? store.mailboxState(profile: profile.name, mailbox: mailbox)).flatMap { $0.map { [$0.uidValidity, $0.cursor] } }
     }
 
     /// One connection's life: returns only by throwing.

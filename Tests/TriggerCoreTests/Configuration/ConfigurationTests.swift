@@ -62,6 +62,8 @@ struct ConfigurationTests {
               path: "profiles[0].server.security", fragment: "allowInsecure"),
         .init(name: "TLS max below min", json: profileWith("server", "{\"host\": \"h\", \"tls\": {\"minVersion\": \"1.3\", \"maxVersion\": \"1.2\"}}"),
               path: "profiles[0].server.tls.maxVersion", fragment: "lower than minVersion"),
+        .init(name: "command timeout too short", json: profileWith("server", #"{"host": "h", "commandTimeout": "500ms"}"#),
+              path: "profiles[0].server.commandTimeout", fragment: "at least 1s"),
         .init(name: "bad duration", json: profileWith("refreshInterval", "\"5 minutes please\""), path: "profiles[0].refreshInterval",
               fragment: "is not a duration"),
         .init(name: "duration without unit", json: profileWith("refreshInterval", "300"), path: "profiles[0].refreshInterval",
@@ -205,9 +207,19 @@ struct ConfigurationTests {
         #expect(profile.listen && profile.mailboxes == ["INBOX"] && profile.mode == .auto)
         #expect(profile.startFrom == .new && profile.onUIDValidityChange == .rebaseline)
         #expect(profile.server.port == 993 && profile.server.tls.verify)
+        #expect(profile.server.connectTimeout == .seconds(30) && profile.server.commandTimeout == .seconds(60))
         #expect(profile.flows[0].match == .subject(TextCondition(op: .contains, pattern: "x", caseSensitive: false)))
         guard case let .webhook(webhook) = profile.flows[0].actions[0] else { Issue.record("no webhook"); return }
         #expect(webhook.timeout == .seconds(10) && webhook.signatureHeader == "X-Mailtrigger-Signature")
+    }
+
+    @Test func commandTimeoutIsItsOwnSetting() throws {
+        let json = profileWith("server", #"{"host": "h", "timeout": "5s", "commandTimeout": "3s"}"#)
+        let server = try #require(load(json).configuration).profiles[0].server
+        #expect(server.connectTimeout == .seconds(5) && server.commandTimeout == .seconds(3))
+        // Without it, commands get the connect timeout, but never less than a minute.
+        let defaulted = try #require(load(profileWith("server", #"{"host": "h", "timeout": "90s"}"#)).configuration).profiles[0].server
+        #expect(defaulted.commandTimeout == .seconds(90))
     }
 
     @Test func warningsDoNotFail() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import IMAPTestSupport
 import Logging
 @testable import TriggerCore
 
@@ -21,11 +22,9 @@ enum DeliveryFixtures {
         StateStore.Job(id: 1, profile: "work", mailbox: "INBOX/Sub folder", uidValidity: 7, uid: 42, flow: flow, payload: payload)
     }
 
-    /// A fresh directory under the system temporary directory.
+    /// A fresh directory, removed when the test process exits.
     static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-delivery-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
+        URL(fileURLWithPath: try TestFiles.directory("mt-delivery"))
     }
 
     /// Writes an executable `#!/bin/sh` script and returns its path.

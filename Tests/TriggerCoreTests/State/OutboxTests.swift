@@ -1,4 +1,5 @@
 import Foundation
+import IMAPTestSupport
 import GRDB
 import Testing
 @testable import TriggerCore
@@ -10,8 +11,7 @@ struct OutboxTests {
                              maxAge: .seconds(3600), jitter: 0.2)
 
     func storeWithJobs(_ count: Int, flow: String = "f") throws -> StateStore {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-outbox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = URL(fileURLWithPath: try TestFiles.directory("mt-outbox"))
         let store = try StateStore(path: directory.appendingPathComponent("state.sqlite").path)
         try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
         let jobs = (0..<count).map {

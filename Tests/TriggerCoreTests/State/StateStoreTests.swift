@@ -1,4 +1,5 @@
 import Foundation
+import IMAPTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ struct StateStoreTests {
     struct Crash: Error {}
 
     func temporaryStore() throws -> (StateStore, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-state-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: try TestFiles.directory("mt-state"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("state.sqlite").path
         return (try StateStore(path: path), path)
@@ -46,7 +47,7 @@ struct StateStoreTests {
     }
 
     @Test func aVersion2DatabaseKeepsItsJobsAndPayloadsWhenMigrated() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mt-state-\(UUID().uuidString)")
+        let directory = URL(fileURLWithPath: try TestFiles.directory("mt-state"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("state.sqlite").path

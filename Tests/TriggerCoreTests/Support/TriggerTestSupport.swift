@@ -43,9 +43,7 @@ enum TriggerTestSupport {
     struct ConfigurationInvalid: Error {}
 
     static func temporaryDirectory(_ prefix: String = "mt-test") throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory
+        try TestFiles.directory(prefix)
     }
 
     static func temporaryStore() throws -> StateStore {
