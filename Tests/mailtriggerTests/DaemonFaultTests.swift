@@ -101,6 +101,25 @@ struct DaemonFaultTests {
         try await scenario.finish()
     }
 
+    @Test("Dovecot: a session that committed messages before it was cut reconnects at the first backoff step")
+    func committedProgressRestartsTheBackoff() async throws {
+        // First attempt: no greeting (a failure with nothing committed). Second: the first batch
+        // of 100 commits, then a cut at message 190. Counted as a second failure in a row it
+        // would wait 2 s; having committed, it is the first of a new run and waits 1 s.
+        let scenario = try await ProxiedDaemon.start(prefix: "progress", preload: 200, mode: .stall, waitForWatching: false)
+        try await scenario.daemon.waitForLog("connection failed; backing off", timeout: .seconds(15))
+        #expect(scenario.daemon.log.contains("MT_FAILURES=1"))
+        scenario.proxy.arm(.server("preloaded 190", after: 0))
+        scenario.proxy.setMode(.forward)
+        try await scenario.daemon.waitForLog("connection failed; backing off", count: 2, timeout: .seconds(15))
+        let failures = scenario.daemon.log.split(separator: "\n").filter { $0.contains("connection failed; backing off") }
+        #expect(scenario.proxy.cuts.count == 1)
+        #expect(failures.count == 2 && failures[1].contains("MT_FAILURES=1"), "\(failures)")
+        _ = try await scenario.waitForKeys(200, timeout: .seconds(30))
+        #expect(scenario.receiver.requests.count == 200)
+        try await scenario.finish()
+    }
+
     @Test("Dovecot: a half-open connection in IDLE is found at the re-issue, within refreshInterval + commandTimeout")
     func halfOpen() async throws {
         // IDLE re-issued every 4 s; DONE must be answered within 3 s of silence.
@@ -207,13 +226,9 @@ enum FaultReport {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let line = String(format: "fault recovery: %@: %.2f s (bound %lld s)", what, seconds, bound.components.seconds)
         print(line)
-        if let path = ProcessInfo.processInfo.environment["MT_FAULT_REPORT"] {
-            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        }
-        if let path = ProcessInfo.processInfo.environment["MT_FAULT_REPORT"], let handle = FileHandle(forWritingAtPath: path) {
-            handle.seekToEndOfFile()
-            handle.write(Data((line + "\n").utf8))
-            try? handle.close()
+        if let path = ProcessInfo.processInfo.environment["MT_FAULT_REPORT"], let file = fopen(path, "a") {
+            fputs(line + "\n", file)
+            fclose(file)
         }
         #expect(elapsed <= bound, "\(what): \(seconds) s, bound \(bound)")
     }
