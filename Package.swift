@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "mailtriggerTests",
             dependencies: [
-                "IMAPTestSupport", "IMAPClient", "IMAPCore",
+                "IMAPTestSupport", "IMAPClient", "IMAPCore", "TriggerCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -43,7 +43,11 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "mailtrigger")
         do {
-            _ = try StateStore.open(for: configuration)
+            if try StateStore.open(for: configuration).created {
+                // Also what a state database deleted while the daemon was stopped looks like.
+                logger.notice("new state database: every mailbox starts by its startFrom policy",
+                              metadata: ["MT_PATH": "\(StateStore.path(for: configuration))"])
+            }
         } catch {
             printError("run: cannot open the state store in \(configuration.stateDirectory): \(error)")
             throw ExitCode(73)

@@ -90,6 +90,8 @@ final class DaemonHarness: @unchecked Sendable {
         self.process = process
     }
 
+    var isRunning: Bool { process?.isRunning ?? false }
+
     var log: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
@@ -117,6 +119,43 @@ final class DaemonHarness: @unchecked Sendable {
             throw HarnessError(description: "the daemon did not stop within \(timeout) of SIGTERM")
         }
         return process.terminationStatus
+    }
+
+    /// How a daemon process ended.
+    enum Exit: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        /// By SIGKILL (a crash seam, or `kill -9`).
+        case killed
+        case signal(Int32)
+        /// Still running when the wait ended.
+        case running
+
+        var description: String {
+            switch self {
+            case let .exited(status): "exited with \(status)"
+            case .killed: "killed by SIGKILL"
+            case let .signal(number): "killed by signal \(number)"
+            case .running: "still running"
+            }
+        }
+    }
+
+    /// Waits for the daemon to end by itself, up to `timeout`; when it does not, it is killed
+    /// (and `.running` returned).
+    func waitForExit(timeout: Duration) async throws -> Exit {
+        guard let process else { return .running }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning {
+            try await crash()
+            return .running
+        }
+        self.process = nil
+        switch process.terminationReason {
+        case .exit: return .exited(process.terminationStatus)
+        case .uncaughtSignal: return process.terminationStatus == SIGKILL ? .killed : .signal(process.terminationStatus)
+        @unknown default: return .signal(process.terminationStatus)
+        }
     }
 
     /// `kill -9`: no chance to clean up.

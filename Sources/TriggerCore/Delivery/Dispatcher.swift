@@ -236,7 +236,9 @@ public final class Dispatcher: Service, Sendable {
     }
 
     func execute(_ job: StateStore.Job) async {
+        if job.kind == .action { CrashSeam.beforeAction.pass() }
         let result = await performer.perform(job)
+        if job.kind == .action, case .succeeded = result { CrashSeam.afterAction.pass() }
         if Task.isCancelled {
             state.withLockedValue { _ = $0.inFlight.remove(job.id) }
             return
@@ -267,6 +269,7 @@ public final class Dispatcher: Service, Sendable {
             let statuses: [String]
             do {
                 statuses = try await store.record(batch, policy: policy, postActions: postActions)
+                if batch.contains(where: { $0.job.kind == .action }) { CrashSeam.committed.pass() }
             } catch {
                 logger.error("cannot record job results; trying again", metadata: ["MT_ERROR": "\(error)", "MT_JOBS": "\(batch.count)"])
                 // The actions ran; only their results are missing. Releasing the jobs would run

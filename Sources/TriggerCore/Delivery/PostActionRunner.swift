@@ -50,7 +50,9 @@ public actor PostActionRunner {
                 case let .addFlags(flags): try await session.uidStore(set, .add, flags: flags.map { Flag($0) })
                 case let .removeFlags(flags): try await session.uidStore(set, .remove, flags: flags.map { Flag($0) })
                 case let .copyTo(target): try await session.uidCopy(set, to: target)
-                case let .moveTo(target): try await session.uidMove(set, to: target)
+                case let .moveTo(target):
+                    try await session.uidMove(set, to: target)
+                    CrashSeam.midMove.pass()
                 case .delete:
                     try await session.uidStore(set, .add, flags: [.deleted])
                     try await session.uidExpunge(set)

@@ -11,6 +11,9 @@ import Glibc
 /// transaction: a crash before the commit re-fetches the message, after it the jobs are durable.
 public final class StateStore: Sendable {
     let database: DatabasePool
+    /// Whether this open created the database file: a first start, or a database deleted
+    /// while the daemon was stopped. Every mailbox then starts by its `startFrom` policy.
+    public let created: Bool
 
     /// The schema version after migrations (`grdb_migrations` holds the applied ones).
     public static let schemaVersion = "v4"
@@ -20,7 +23,9 @@ public final class StateStore: Sendable {
     /// payloads and OAuth tokens. SQLite gives its `-wal` and `-shm` files the database file's
     /// mode.
     public init(path: String) throws {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        var fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        created = fd >= 0
+        if fd < 0 { fd = Glibc.open(path, O_WRONLY | O_CLOEXEC) }
         if fd >= 0 {
             fchmod(fd, 0o600)
             close(fd)
@@ -277,14 +282,21 @@ public final class StateStore: Sendable {
     @discardableResult
     public func ingest(profile: String, mailbox: String, uidValidity: UInt32, messages: [IngestedMessage],
                        onCommit: (@Sendable ([Job]) -> Void)? = nil) async throws -> Int {
-        try await database.write { db in
+        // The transaction is run by hand, so `onCommit` is called on the writer once COMMIT has
+        // succeeded, and never otherwise. A commit-time observer (`afterNextTransaction`) is not
+        // enough: when COMMIT fails on a full disk, SQLite rolls back by itself, GRDB tells no
+        // observer, and the observer fired at the next commit of anything else — handing the
+        // dispatcher jobs that were never stored, which ran twice once space returned.
+        try await database.writeWithoutTransaction { db in
             var queued: [Job]?
             if onCommit != nil { queued = [] }
-            let count = try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages,
+            var count = 0
+            try db.inTransaction(.immediate) {
+                count = try Self.ingest(db, profile: profile, mailbox: mailbox, uidValidity: uidValidity, messages: messages,
                                         queued: &queued)
-            if let onCommit, let queued, !queued.isEmpty {
-                db.afterNextTransaction { _ in onCommit(queued) }
+                return .commit
             }
+            if let onCommit, let queued, !queued.isEmpty { onCommit(queued) }
             return count
         }
     }
@@ -389,5 +401,10 @@ public final class StateStore: Sendable {
     /// The SQLite journal mode (`wal` expected).
     public func journalMode() throws -> String {
         try database.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// SQLite's `PRAGMA integrity_check`: `["ok"]`, or the problems it found.
+    public func integrityCheck() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 }

@@ -146,12 +146,14 @@ public struct MailboxSynchronizer: Sendable {
                 writes.addTask {
                     let queued = try await store.ingest(profile: profileName, mailbox: mailbox, uidValidity: uidValidity,
                                                         messages: batch, onCommit: onQueued)
+                    CrashSeam.queued.pass()
                     return (batch.count, queued)
                 }
             }
             try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize),
                                             batchSize: batchSize) { fetched in
                 progress()
+                CrashSeam.fetched.pass()
                 pending.append(fetched)
                 if pending.count >= batchSize { try await flush() }
             }

@@ -40,6 +40,15 @@ struct StateStoreTests {
                           payload: Data("{\"uid\":\(uid)}".utf8))
     }
 
+    @Test func aNewDatabaseIsReportedAsCreatedAndIntact() throws {
+        let (store, path) = try temporaryStore()
+        #expect(store.created)
+        #expect(try store.integrityCheck() == ["ok"])
+        #expect(try StateStore(path: path).created == false, "the second open finds it")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        #expect(try StateStore(path: path).created, "deleted while stopped: created again")
+    }
+
     @Test func walModeAndMigrations() throws {
         let (store, _) = try temporaryStore()
         #expect(try store.journalMode() == "wal")
