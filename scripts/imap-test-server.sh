@@ -160,7 +160,8 @@ oauth_start() {
 	command -v python3 >/dev/null || die "python3 is needed for the OAuth 2.0 test server"
 	port_open "$OAUTH_PORT" && die "port $HOST:$OAUTH_PORT is already in use; choose another with MT_IMAP_OAUTH_PORT"
 	mkdir -p -- "$LOG_DIR"
-	setsid python3 "$OAUTH_SERVER" --port "$OAUTH_PORT" --log "$OAUTH_LOG" </dev/null >>"$OAUTH_LOG" 2>&1 &
+	setsid python3 "$OAUTH_SERVER" --port "$OAUTH_PORT" --log "$OAUTH_LOG" --issued "$LOG_DIR/oauth-issued-tokens.txt" \
+		</dev/null >>"$OAUTH_LOG" 2>&1 &
 	printf '%s\n' "$!" >"$OAUTH_PID_FILE"
 	deadline=$(($(now_ms) + 5000))
 	until port_open "$OAUTH_PORT"; do

@@ -24,7 +24,7 @@ Test controls (JSON in, JSON out):
                                                       introspections
 
 The one client is --client-id / --client-secret, sent as form fields or HTTP Basic.
-Usage: oauth-test-server.py --port PORT [--client-id ID] [--client-secret S] [--log FILE]
+Usage: oauth-test-server.py --port PORT [--client-id ID] [--client-secret S] [--log FILE] [--issued FILE]
 """
 import argparse
 import base64
@@ -46,6 +46,7 @@ class Store:
         self.lock = threading.Lock()
         self.refresh = {}  # refresh token -> {"user", "scope"}
         self.access = {}  # access token -> {"user", "scope", "expires"}
+        self.issued_file = None  # --issued
         self.devices = {}  # device code -> {"user_code", "scope", "user", "expires", "last_poll"}
         self.codes = {}  # authorization code -> {"user", "scope", "challenge", "redirect_uri"}
         self.access_ttl = 3600
@@ -59,6 +60,7 @@ class Store:
     def new_refresh(self, user, scope):
         token = "rt-" + secrets.token_urlsafe(24)
         self.refresh[token] = {"user": user, "scope": scope}
+        self.issued(token)
         return token
 
     def setting(self, user, name):
@@ -67,7 +69,14 @@ class Store:
     def new_access(self, user, scope):
         token = "at-" + secrets.token_urlsafe(24)
         self.access[token] = {"user": user, "scope": scope, "expires": time.time() + self.setting(user, "access_ttl")}
+        self.issued(token)
         return token
+
+    def issued(self, token):
+        """Appends a token to the --issued file: scripts/scan-secrets.py looks for each in the test logs."""
+        if self.issued_file:
+            with open(self.issued_file, "a") as f:
+                f.write(token + "\n")
 
     def tokens(self, user, scope, refresh_token=None):
         """A token response; a new refresh token unless `refresh_token` is kept."""
@@ -289,10 +298,12 @@ def main():
     parser.add_argument("--client-id", default="mailtrigger-test")
     parser.add_argument("--client-secret", default="mt-client-secret")
     parser.add_argument("--log")
+    parser.add_argument("--issued", help="append every token issued to this file (for the secret scanner)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.store = Store()
+    server.store.issued_file = args.issued
     server.client_id, server.client_secret, server.log = args.client_id, args.client_secret, args.log
     server.serve_forever()
 

@@ -66,6 +66,9 @@ rm -f /tmp/mailtrigger-events-*.jsonl
 # The fault tests' recovery times (DaemonFaultTests), printed after the runs.
 export MT_FAULT_REPORT=/tmp/mailtrigger-fault-report.txt
 rm -f "$MT_FAULT_REPORT"
+# What the secret scan (after the runs) reads: the test files are kept until the end (every
+# daemon's log), and every CLI command's output goes to a transcript.
+export MT_KEEP_TEST_FILES=1 MT_CLI_TRANSCRIPT=$test_tmp/cli-transcript.log
 status=0
 run=0
 for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
@@ -85,6 +88,20 @@ for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
 done
 
 [ -s "$MT_FAULT_REPORT" ] && { log "recovery times measured by the fault tests:"; cat "$MT_FAULT_REPORT"; }
+
+# No secret the tests used is in any log they left: the daemons' logs, the CLI transcript, the
+# test output. The scanner first proves it finds planted secrets.
+log "scanning the test logs for secrets"
+users=$(printf -- '--user %s ' $MT_IMAP_USERS)
+set +e
+{
+    python3 scripts/scan-secrets.py --self-test &&
+    # shellcheck disable=SC2086 # one --user option per user
+    python3 scripts/scan-secrets.py --secret "$MT_IMAP_PASSWORD" --secret mt-client-secret --secret s3cret-signing-key \
+        --secrets-file "$server_dir/log/oauth-issued-tokens.txt" $users "$test_tmp" /tmp/mailtrigger-test.log
+} 2>&1 | tail -15 | tee /tmp/mailtrigger-secret-scan.log
+secret_status=${PIPESTATUS[0]}
+set -e
 
 # 5. MailMIME against Python's email package over a generated corpus of 500 messages, every
 #    payload also validated against docs/payload.schema.json (docs/mime-differential.md).
@@ -134,6 +151,11 @@ log "build $((built - started)) s, total $(($(date +%s) - started)) s"
 if [ "$status" -ne 0 ] || [ "${failed:-1}" -ne 0 ]; then
     log "FAILED: swift test exited $status (full output: /tmp/mailtrigger-test.log)"
     echo "${total:-0} passed, $(( ${failed:-0} > 0 ? failed : 1 )) failed"
+    exit 1
+fi
+if [ "$secret_status" -ne 0 ]; then
+    log "FAILED: a secret the tests used is in a log they left (/tmp/mailtrigger-secret-scan.log)"
+    echo "${total:-0} passed, 1 failed"
     exit 1
 fi
 if [ "$fuzz_status" -ne 0 ]; then

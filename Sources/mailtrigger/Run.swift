@@ -35,7 +35,7 @@ struct Run: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = switch format {
             case .journald: JournalLogHandler(label: label)
-            case .text: StreamLogHandler.standardError(label: label)
+            case .text: TextLogHandler(label: label)
             case .json: JSONLogHandler(label: label)
             }
             handler.logLevel = level

@@ -92,6 +92,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     var isRunning: Bool { process?.isRunning ?? false }
 
+    var pid: Int32? { process?.processIdentifier }
+
     var log: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }

@@ -56,6 +56,12 @@ enum MailtriggerProcess {
         // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Result(status: exitStatus, output: read(base + ".out"), error: read(base + ".err"))
+        let result = Result(status: exitStatus, output: read(base + ".out"), error: read(base + ".err"))
+        // scripts/test.sh scans every command's output for secrets (scripts/scan-secrets.py).
+        if let transcript = ProcessInfo.processInfo.environment["MT_CLI_TRANSCRIPT"], let file = fopen(transcript, "a") {
+            fputs("$ \(([program] + arguments).joined(separator: " ")) -> \(exitStatus)\n\(result.output)\(result.error)\n", file)
+            fclose(file)
+        }
+        return result
     }
 }

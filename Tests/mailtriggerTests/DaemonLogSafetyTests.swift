@@ -1,0 +1,74 @@
+import Foundation
+import IMAPClient
+import IMAPTestSupport
+import NIOCore
+import Testing
+
+/// What the daemon shows (issue 7). Log and journal injection: text from mail senders reaches
+/// the log through hook output and errors; in the daemon's text log it stays inert — one entry
+/// per line, no raw control character, nothing a reader or a log shipper could take for a
+/// second entry. Secrets: none in `/proc/<pid>/cmdline`, `status` or the log (scripts/test.sh
+/// also scans every log the whole suite leaves, scripts/scan-secrets.py).
+@Suite("Secrets and hostile text in the daemon's output", .enabled(if: DovecotEnvironment.shouldRun))
+struct DaemonLogSafetyTests {
+    @Test("Dovecot: CR/LF, a forged PRIORITY=0 line and ANSI escapes in a subject stay inert in the log")
+    func hostileSubject() async throws {
+        let env = try DovecotEnvironment.require()
+        let writer = try await env.signedIn("mt4")
+        let mailbox = try await writer.createFreshMailbox("log-injection")
+        // The hook prints the decoded subject: the daemon logs a hook's output.
+        let flows = #"[{"name": "echo", "actions": [{"type": "exec", "command": ["/usr/bin/printenv", "MAILTRIGGER_SUBJECT"]}]}]"#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt4", mailboxes: [mailbox], flows: flows)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+
+        // An encoded word decodes to CR/LF and escape sequences; a raw ESC sits in the header too.
+        let decoded = "Invoice\r\nPRIORITY=0 forged entry \u{1B}[31mred\u{1B}[0m\u{1B}]0;title\u{7}"
+        let encoded = "=?utf-8?b?\(Data(decoded.utf8).base64EncodedString())?= \u{1B}[2J"
+        let message = "From: attacker@example.org\r\nTo: mt4@example.org\r\nSubject: \(encoded)\r\n"
+            + "Message-ID: <log-injection@mailtrigger.test>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n"
+        _ = try await writer.append(ByteBuffer(string: message), to: mailbox)
+        try await daemon.waitForLog("stdout:")
+        #expect(try await daemon.stop() == 0)
+
+        let bytes = Array(daemon.log.utf8)
+        #expect(!bytes.contains(0x1B), "no raw ESC in the log")
+        #expect(!bytes.contains(0x07) && !bytes.contains(0x0D), "no raw BEL or CR")
+        let lines = daemon.log.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("20") }, "every line is an entry of its own, starting with its time")
+        #expect(!lines.contains { $0.hasPrefix("PRIORITY=") })
+        let output = try #require(lines.first { $0.contains("stdout:") })
+        #expect(output.contains(#"Invoice\r\nPRIORITY=0 forged entry \x1B[31mred\x1B[0m\x1B]0;title\x07"#), "\(output)")
+        try? await writer.delete(mailbox)
+        await writer.logout()
+    }
+
+    @Test("Dovecot: no secret in the daemon's /proc/<pid>/cmdline, its status output or its log")
+    func secretsStayOutOfProcAndStatus() async throws {
+        let env = try DovecotEnvironment.require()
+        let writer = try await env.signedIn("mt4")
+        let mailbox = try await writer.createFreshMailbox("proc-secrets")
+        let receiver = try await WebhookReceiver.start()
+        let signingKey = "s3cret-signing-key"
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "secret": "\#(signingKey)"}]}]"#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt4", mailboxes: [mailbox], flows: flows)])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching")
+        try await env.append(writer, to: mailbox, subject: "signed")
+        _ = try await receiver.waitForRequests(count: 1)
+
+        let pid = try #require(daemon.pid)
+        let cmdline = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+        #expect(cmdline.contains("run"), "the command line was read: \(cmdline)")
+        let status = try daemon.command(["status"])
+        #expect(try await daemon.stop() == 0)
+        for secret in [env.password, signingKey] {
+            #expect(!cmdline.contains(secret))
+            #expect(!status.output.contains(secret) && !status.error.contains(secret))
+            #expect(!daemon.log.contains(secret))
+        }
+        try? await writer.delete(mailbox)
+        await writer.logout()
+        await receiver.stop()
+    }
+}
