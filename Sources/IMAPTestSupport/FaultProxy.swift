@@ -42,6 +42,9 @@ public final class FaultProxy: Sendable {
     struct State {
         var mode: Mode = .forward
         var trigger: Trigger?
+        /// Say BYE after every server message containing this text: (text, BYE line).
+        var bye: (after: String, line: String)?
+        var byes = 0
         /// Random resets: the server's bytes (over all connections) at which the next one
         /// comes, how far apart they are on average, and how many are left.
         var random: (generator: SeededGenerator, nextAt: Int, meanGap: Int, remaining: Int)?
@@ -118,6 +121,17 @@ public final class FaultProxy: Sendable {
     /// Resets connections at random points of the server's byte stream: gaps drawn uniformly
     /// from 1...2 × `meanGap` bytes by a seeded generator, counted over all connections, at
     /// most `limit` times. Offsets do not depend on how reads are chunked, so a seed repeats a
+    /// From now on, on every connection: once the server's bytes contain `text` (say `+ idling`,
+    /// Dovecot's answer to IDLE), those bytes pass, then the proxy sends the client
+    /// `* BYE <line>` itself and closes both sides — a server that ends every session this way.
+    /// `nil` stops it.
+    public func sayBye(after text: String?, line: String = "Server shutting down.") {
+        state.withLockedValue { $0.bye = text.map { ($0, line) } }
+    }
+
+    /// How many BYEs `sayBye` sent.
+    public var byes: Int { state.withLockedValue { $0.byes } }
+
     /// run as long as the server sends the same bytes.
     public func resetRandomly(seed: UInt64, meanGap: Int, limit: Int) {
         var generator = SeededGenerator(seed: seed)
@@ -182,7 +196,7 @@ extension FaultProxy {
         /// Set once, on the event loop, before any byte is relayed.
         var server: (any Channel)?
         let frozen = NIOLockedValueBox(false)
-        private let cutOnce = NIOLockedValueBox(false)
+        let cutOnce = NIOLockedValueBox(false)
 
         init(client: any Channel) {
             self.client = client
@@ -207,7 +221,24 @@ extension FaultProxy {
             }
         }
     }
+}
 
+extension FaultProxy.Link {
+    /// Sends the client `* BYE <line>` (after what was relayed to it) and closes both sides.
+    func bye(_ line: String) {
+        guard !cutOnce.withLockedValue({ done in defer { done = true }; return done }) else { return }
+        frozen.withLockedValue { $0 = true }
+        client.eventLoop.execute {
+            let (client, server) = (self.client, self.server)
+            client.writeAndFlush(ByteBuffer(string: "* BYE \(line)\r\n")).whenComplete { _ in
+                client.close(promise: nil)
+                server?.close(promise: nil)
+            }
+        }
+    }
+}
+
+extension FaultProxy {
     /// Relays one direction of a link, applying the faults.
     final class Relay: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
@@ -240,9 +271,14 @@ extension FaultProxy {
                 return
             }
             let view = Array(bytes.readableBytesView)
+            var bye: String?
             let (cutAt, reason, mode) = state.withLockedValue { state -> (Int?, String, Mode) in
                 if !toServer {
                     for text in state.seen.keys where find(text, in: view) != nil { state.seen[text]! += 1 }
+                    if let (after, line) = state.bye, find(after, in: view) != nil {
+                        state.byes += 1
+                        bye = line
+                    }
                 }
                 if let trigger = state.trigger, let at = match(trigger, in: view) {
                     state.trigger = nil
@@ -264,6 +300,7 @@ extension FaultProxy {
             tail = Array((tail + view).suffix(256))
             guard let cutAt else {
                 pass(bytes, context: context, mode: mode)
+                if let bye { link.bye(bye) }
                 return
             }
             if cutAt > view.count {

@@ -84,6 +84,30 @@ struct DaemonFaultTests {
         try await scenario.finish()
     }
 
+    @Test("Dovecot: a server that says BYE at every IDLE is backed off further each time, not reconnected to in a loop")
+    func byeAtEveryIdle() async throws {
+        let scenario = try await ProxiedDaemon.start(prefix: "bye")
+        try await scenario.waitForIdle()
+        scenario.proxy.sayBye(after: "+ idling")
+        let before = scenario.proxy.accepted
+        #expect(scenario.proxy.cutAll() == 1)
+        try await Task.sleep(for: .seconds(12))
+        let sessions = scenario.proxy.accepted - before
+        // Backoffs of 1, 2, 4, 8 s (± 20 %): at most 4 sessions in 12 s. A watcher that counted
+        // each session's sync as a recovery would come back every second: 10 or more.
+        #expect(sessions >= 2 && sessions <= 4, "\(sessions) sessions in 12 s")
+        #expect(scenario.proxy.byes >= 2)
+        #expect(scenario.daemon.log.contains("MT_FAILURES=3"))
+        scenario.proxy.sayBye(after: nil)
+        let healed = ContinuousClock.now
+        try await scenario.append("after the BYEs")
+        let delivered = try await scenario.waitForKeys(1, timeout: .seconds(40))
+        FaultReport.note("BYE at every IDLE: \(sessions) sessions in 12 s, \(scenario.proxy.byes) BYEs")
+        // The backoff in force then: up to 16 s + 20 %.
+        FaultReport.record("BYE at every IDLE: server healed to delivery", delivered - healed, bound: .seconds(21))
+        try await scenario.finish()
+    }
+
     @Test("Dovecot: random resets (seeded) during a 200-message first sync lose nothing and duplicate nothing")
     func randomResets() async throws {
         let seed = ProcessInfo.processInfo.environment["MT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)

@@ -20,14 +20,19 @@ public final class MailboxWatcher: Service, Sendable {
     public let idleReissue: Duration
     /// Where the watcher's state is also kept in memory (the service's status line), if anywhere.
     public let board: WatcherBoard?
+    /// How long a session must have been watching for its end to restart the backoff: shorter
+    /// sessions that end in a failure count as failures in a row.
+    public let stableSession: Duration
 
     var profile: Profile { connector.profile }
     var mailbox: String { synchronizer.mailbox }
     var store: StateStore { synchronizer.store }
 
     public init(connector: ProfileConnector, synchronizer: MailboxSynchronizer, logger: Logger,
-                backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil) {
+                backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil,
+                stableSession: Duration = .seconds(30)) {
         self.connector = connector
+        self.stableSession = stableSession
         self.board = board
         var synchronizer = synchronizer
         if let board {
@@ -73,19 +78,22 @@ public final class MailboxWatcher: Service, Sendable {
         var reauthorizationLogged = false
         while !Task.isCancelled {
             let committedBefore = committedMark()
+            var watchingSince: ContinuousClock.Instant?
             do {
                 try await session {
-                    failures = 0
+                    watchingSince = .now
                     reauthorizationLogged = false
                 }
             } catch where Task.isCancelled || error is CancellationError {
                 return
             } catch {
-                // A session that committed messages before it failed (a connection reset
-                // mid-sync, say) made progress: its reconnect starts the backoff afresh. A server
-                // that fails every session before anything is committed still backs off further
-                // each time, so a BYE right after sign-in is no tight loop.
+                // The backoff starts afresh after a session that made progress: one that
+                // committed messages before it failed (a connection reset mid-sync, say), or one
+                // that watched for `stableSession` (a server restart after hours of IDLE). A
+                // server that ends every session soon after it starts — a BYE right after sign-in,
+                // or at every IDLE — is backed off further each time: no reconnect loop.
                 if committedMark() != committedBefore { failures = 0 }
+                if let watchingSince, ContinuousClock.now - watchingSince >= stableSession { failures = 0 }
                 failures += 1
                 let reauthorization = (error as? OAuthTokenSource.Failure)?.kind == .reauthorizationNeeded
                 let authentication = reauthorization || (error as? IMAPClientError)?.code == .authenticationFailed
