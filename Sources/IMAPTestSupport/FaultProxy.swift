@@ -45,6 +45,10 @@ public final class FaultProxy: Sendable {
         /// Say BYE after every server message containing this text: (text, BYE line).
         var bye: (after: String, line: String)?
         var byes = 0
+        /// Capability names hidden from the client (`hideCapability`).
+        var hidden: [String] = []
+        /// The longest line the client sent, CRLF included.
+        var longestClientLine = 0
         /// Random resets: the server's bytes (over all connections) at which the next one
         /// comes, how far apart they are on average, and how many are left.
         var random: (generator: SeededGenerator, nextAt: Int, meanGap: Int, remaining: Int)?
@@ -128,6 +132,17 @@ public final class FaultProxy: Sendable {
     public func sayBye(after text: String?, line: String = "Server shutting down.") {
         state.withLockedValue { $0.bye = text.map { ($0, line) } }
     }
+
+    /// From now on the server seems not to offer `name`: in what it sends, ` NAME` before a
+    /// space, `]` or a line end becomes ` XAME` (same length, an unknown capability). Meant for
+    /// capability lists; a connection that already has them keeps them.
+    public func hideCapability(_ name: String) {
+        state.withLockedValue { $0.hidden.append(name) }
+    }
+
+    /// The longest line any client sent so far, in octets with its CRLF: RFC 7162 §4 asks
+    /// clients to keep command lines within 8,192 octets.
+    public var longestClientLine: Int { state.withLockedValue { $0.longestClientLine } }
 
     /// How many BYEs `sayBye` sent.
     public var byes: Int { state.withLockedValue { $0.byes } }
@@ -272,6 +287,9 @@ extension FaultProxy {
             }
             let view = Array(bytes.readableBytesView)
             var bye: String?
+            let hidden = toServer ? [] : state.withLockedValue { $0.hidden }
+            if !hidden.isEmpty { bytes = Self.hiding(hidden, in: bytes) }
+            if toServer { measureLines(bytes) }
             let (cutAt, reason, mode) = state.withLockedValue { state -> (Int?, String, Mode) in
                 if !toServer {
                     for text in state.seen.keys where find(text, in: view) != nil { state.seen[text]! += 1 }
@@ -311,6 +329,40 @@ extension FaultProxy {
             }
             pass(bytes.readSlice(length: cutAt)!, context: context, mode: .forward)
             link.cut(reason: reason, state: state)
+        }
+
+        /// Octets of the client's current line so far.
+        private var lineLength = 0
+
+        private func measureLines(_ bytes: ByteBuffer) {
+            var longest = 0
+            for byte in bytes.readableBytesView {
+                lineLength += 1
+                if byte == 0x0A {
+                    longest = max(longest, lineLength)
+                    lineLength = 0
+                }
+            }
+            let open = lineLength
+            state.withLockedValue { $0.longestClientLine = max($0.longestClientLine, longest, open) }
+        }
+
+        /// `bytes` with every ` NAME` of `names` followed by a space, `]` or CR made ` XAME`.
+        static func hiding(_ names: [String], in bytes: ByteBuffer) -> ByteBuffer {
+            var view = Array(bytes.readableBytesView)
+            for name in names {
+                let needle = Array(" \(name.uppercased())".utf8)
+                var start = 0
+                while start + needle.count < view.count {
+                    if view[start..<start + needle.count].elementsEqual(needle), [0x20, 0x5D, 0x0D].contains(view[start + needle.count]) {
+                        view[start + 1] = UInt8(ascii: "X")
+                        start += needle.count
+                    } else {
+                        start += 1
+                    }
+                }
+            }
+            return ByteBuffer(bytes: view)
         }
 
         /// Where in `view` (an offset, possibly beyond its end) the trigger cuts, if it fires

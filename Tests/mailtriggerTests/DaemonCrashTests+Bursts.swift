@@ -80,7 +80,6 @@ struct BurstScenario {
 
     static func start(prefix: String, response: WebhookReceiver.Response = .ok) async throws -> BurstScenario {
         let env = try DovecotEnvironment.require()
-        let root = try #require(ProcessInfo.processInfo.environment["MT_IMAP_DIR"], "MT_IMAP_DIR names the server's directory")
         let receiver = try await WebhookReceiver.start(defaultResponse: response)
         let writer = try await env.signedIn("mt7")
         let mailbox = try await writer.createFreshMailbox(prefix)
@@ -88,18 +87,13 @@ struct BurstScenario {
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "10s"}]}]"#
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt7", mailboxes: [mailbox], flows: flows,
                                                                         extra: #""startFrom": "all""#)])
-        return BurstScenario(env: env, receiver: receiver, mailbox: mailbox, maildir: "\(root)/mail/mt7/Maildir/.\(mailbox)", daemon: daemon)
+        return BurstScenario(env: env, receiver: receiver, mailbox: mailbox, maildir: try Maildir.path(user: "mt7", mailbox: mailbox),
+                             daemon: daemon)
     }
 
-    /// Delivers `count` messages into the mailbox's Maildir `new/` (written in `tmp/`, then
-    /// renamed, as an MTA does).
+    /// Delivers `count` messages into the mailbox's Maildir `new/`, as an MTA does.
     func drop(_ count: Int, run: Int) throws {
-        for index in 0..<count {
-            let name = "\(Int(Date().timeIntervalSince1970)).mt\(run)_\(index).mailtrigger-test"
-            let message = DovecotEnvironment.message(subject: "burst \(run).\(index)")
-            try message.write(toFile: "\(maildir)/tmp/\(name)", atomically: false, encoding: .utf8)
-            try FileManager.default.moveItem(atPath: "\(maildir)/tmp/\(name)", toPath: "\(maildir)/new/\(name)")
-        }
+        try Maildir.drop(count, into: maildir, run: run)
     }
 
     var keys: Set<String> {
@@ -112,5 +106,26 @@ struct BurstScenario {
             await session.logout()
         }
         await receiver.stop()
+    }
+}
+
+/// The private Dovecot's Maildir++ folders (`scripts/imap-test-server.sh`): mail written there
+/// straight away, a thousand messages in milliseconds, as an MTA delivers it.
+enum Maildir {
+    /// The folder of `user`'s `mailbox`.
+    static func path(user: String, mailbox: String) throws -> String {
+        let root = try #require(ProcessInfo.processInfo.environment["MT_IMAP_DIR"], "MT_IMAP_DIR names the server's directory")
+        return "\(root)/mail/\(user)/Maildir/.\(mailbox)"
+    }
+
+    /// Writes `count` small messages in `tmp/` and renames them into `new/`.
+    static func drop(_ count: Int, into folder: String, run: Int = 0) throws {
+        let stamp = Int(Date().timeIntervalSince1970)
+        for index in 0..<count {
+            let name = "\(stamp).mt\(run)_\(index).mailtrigger-test"
+            let message = DovecotEnvironment.message(subject: "burst \(run).\(index)")
+            try message.write(toFile: "\(folder)/tmp/\(name)", atomically: false, encoding: .utf8)
+            try FileManager.default.moveItem(atPath: "\(folder)/tmp/\(name)", toPath: "\(folder)/new/\(name)")
+        }
     }
 }

@@ -108,6 +108,22 @@ struct DaemonFaultTests {
         try await scenario.finish()
     }
 
+    @Test("Dovecot: a server that no longer offers IDLE after a reconnect is polled, and mail still arrives")
+    func idleDroppedAfterReconnect() async throws {
+        let scenario = try await ProxiedDaemon.start(prefix: "no-idle", extra: #""refreshInterval": "3s""#)
+        try await scenario.waitForIdle()
+        scenario.proxy.hideCapability("IDLE")
+        #expect(scenario.proxy.cutAll() == 1)
+        try await scenario.daemon.waitForLog("MT_METHOD=poll", timeout: .seconds(15))
+        let appended = ContinuousClock.now
+        try await scenario.append("while polling")
+        let delivered = try await scenario.waitForKeys(1, timeout: .seconds(20))
+        #expect(scenario.proxy.occurrences(of: "+ idling") == 1, "no IDLE after the capability went away")
+        // At the next poll tick: refreshInterval 3 s, plus the sync.
+        FaultReport.record("IDLE dropped after a reconnect: appended to delivered by polling", delivered - appended, bound: .seconds(5))
+        try await scenario.finish()
+    }
+
     @Test("Dovecot: random resets (seeded) during a 200-message first sync lose nothing and duplicate nothing")
     func randomResets() async throws {
         let seed = ProcessInfo.processInfo.environment["MT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
@@ -175,8 +191,9 @@ struct ProxiedDaemon {
 
     static let user = "mt7"
 
-    static func start(prefix: String, preload: Int = 0, bodyLines: Int = 1, extra: String = "", mode: FaultProxy.Mode = .forward,
-                      trigger: FaultProxy.Trigger? = nil, waitForWatching: Bool = true,
+    static func start(prefix: String, preload: Int = 0, bodyLines: Int = 1, extra: String = "", startFrom: String = #""all""#,
+                      mode: FaultProxy.Mode = .forward, trigger: FaultProxy.Trigger? = nil, waitForWatching: Bool = true,
+                      fill: (_ mailbox: String) async throws -> Void = { _ in },
                       prepare: (FaultProxy) -> Void = { _ in }) async throws -> ProxiedDaemon {
         let env = try DovecotEnvironment.require()
         let proxy = try await FaultProxy.start(to: env.host, port: env.plainPort)
@@ -188,12 +205,13 @@ struct ProxiedDaemon {
         for index in 0..<preload {
             try await env.append(writer, to: mailbox, subject: "preloaded \(index)", body: body)
         }
+        try await fill(mailbox)
         proxy.setMode(mode)
         if let trigger { proxy.arm(trigger) }
         prepare(proxy)
         let server = #"{"host": "127.0.0.1", "port": \#(proxy.port), "security": "none", "allowInsecure": true, "timeout": "2s", "commandTimeout": "3s"}"#
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#
-        let settings = [#""startFrom": "all""#, extra].filter { !$0.isEmpty }.joined(separator: ", ")
+        let settings = [#""startFrom": \#(startFrom)"#, extra].filter { !$0.isEmpty }.joined(separator: ", ")
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows,
                                                                         extra: settings, server: server)])
         try daemon.start(password: env.password)

@@ -94,6 +94,13 @@ final class DaemonHarness: @unchecked Sendable {
 
     var pid: Int32? { process?.processIdentifier }
 
+    /// The running daemon's peak resident set so far (`VmHWM` of /proc/<pid>/status), in KiB.
+    var peakResidentKiB: Int? {
+        guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+    }
+
     var log: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }

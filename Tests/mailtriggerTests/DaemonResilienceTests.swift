@@ -49,6 +49,77 @@ struct DaemonResilienceTests {
         await scenario.cleanUp()
     }
 
+    @Test("Dovecot: 100 restarts with no new mail fire nothing and change nothing on the server")
+    func restartsWithoutMail() async throws {
+        let env = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start()
+        let writer = try await env.signedIn("mt8")
+        let mailbox = try await writer.createFreshMailbox("restarts")
+        for index in 0..<3 { try await env.append(writer, to: mailbox, subject: "before the restarts \(index)") }
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}], "onSuccess": [{"addFlags": ["$Done"]}, "markSeen"]}]"#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt8", mailboxes: [mailbox], flows: flows,
+                                                                        extra: #""startFrom": "all""#)])
+        try daemon.start(password: env.password)
+        _ = try await receiver.waitForRequests(count: 3)
+        func serverState() async throws -> (modSeq: UInt64?, uidNext: UInt32?, flags: [[Flag]?]) {
+            let session = try await env.signedIn("mt8")
+            defer { Task { await session.logout() } }
+            let selected = try await session.select(mailbox, readOnly: true, condStore: true)
+            let flags = try await session.uidFetch(.from(1), items: [.flags]).map(\.flags)
+            return (selected.highestModSeq, selected.uidNext, flags)
+        }
+        // Until the post-actions of all three are done.
+        try await DaemonFlowTests.waitUntil("the post-actions done") {
+            try await serverState().flags.allSatisfy { $0?.contains(.seen) == true }
+        }
+        #expect(try await daemon.stop() == 0)
+        let before = try await serverState()
+        #expect(before.modSeq != nil, "Dovecot reports HIGHESTMODSEQ: any change on the server moves it")
+
+        let restarts = 100
+        let started = ContinuousClock.now
+        for run in 1...restarts {
+            try daemon.start(password: env.password)
+            // Each life reaches its first sync's end: connected, examined, searched.
+            try await daemon.waitForLog("watching", count: run + 1)
+            #expect(try await daemon.stop() == 0)
+        }
+        let elapsed = ContinuousClock.now - started
+        let after = try await serverState()
+        #expect(receiver.requestCount == 3, "no action fired again")
+        #expect(after.modSeq == before.modSeq && after.uidNext == before.uidNext, "nothing changed on the server")
+        #expect(after.flags.map { $0.map(Set.init) } == before.flags.map { $0.map(Set.init) })
+        FaultReport.note("\(restarts) restarts with no new mail: 0 actions, HIGHESTMODSEQ unchanged (\(before.modSeq ?? 0)), \(elapsed) in all")
+        try? await writer.delete(mailbox)
+        await writer.logout()
+        await receiver.stop()
+    }
+
+    @Test("Dovecot: a first start on a 50,000-message mailbox fires nothing, stays small and keeps command lines short")
+    func firstStartOnAHugeMailbox() async throws {
+        let count = 50_000
+        let filled = ContinuousClock.now
+        // Plaintext through the proxy, which measures the daemon's command lines.
+        let scenario = try await ProxiedDaemon.start(prefix: "huge", startFrom: #""new""#, waitForWatching: false) { mailbox in
+            try Maildir.drop(count, into: try Maildir.path(user: ProxiedDaemon.user, mailbox: mailbox))
+        }
+        let started = ContinuousClock.now
+        try await scenario.daemon.waitForLog("watching", timeout: .seconds(180))
+        let watching = ContinuousClock.now - started
+        #expect(scenario.daemon.log.contains("MT_CURSOR=\(count)"), "the baseline is the newest of the 50,000")
+        try await scenario.append("the first new one")
+        _ = try await scenario.waitForKeys(1)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(scenario.receiver.requests.count == 1, "only the message appended after the start fired")
+        let peak = try #require(scenario.daemon.peakResidentKiB)
+        // A debug build; the release daemon is smaller (docs/benchmarks.md).
+        #expect(peak < 100 * 1024, "peak RSS \(peak) KiB")
+        #expect(scenario.proxy.longestClientLine <= 8192, "RFC 7162 §4: command lines within 8,192 octets")
+        FaultReport.note("first start on \(count) messages (startFrom new): filled in \(started - filled), watching after \(watching), "
+            + "0 actions, peak RSS \(peak / 1024) MiB (debug build), longest command line \(scenario.proxy.longestClientLine) octets")
+        try await scenario.finish()
+    }
+
     @Test("Dovecot: the daemon reconnects after a server restart and gets the mail delivered meanwhile")
     func serverRestart() async throws {
         let env = try DovecotEnvironment.require()
