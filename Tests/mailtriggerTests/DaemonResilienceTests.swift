@@ -120,6 +120,67 @@ struct DaemonResilienceTests {
         try await scenario.finish()
     }
 
+    @Test("Dovecot: expunges and flag changes by another client during a first sync lose nothing that stays")
+    func expungesDuringFetch() async throws {
+        let count = 2000
+        let scenario = try await BurstScenario.start(prefix: "expunge")
+        try scenario.drop(count, run: 0)
+        // Another client changes flags on the first 500 and expunges 101 in the middle as soon
+        // as the daemon delivers its first message: while it is still fetching.
+        let other = try await scenario.env.signedIn("mt7")
+        _ = try await other.select(scenario.mailbox)
+        try scenario.daemon.start(password: scenario.env.password)
+        _ = try await scenario.receiver.waitForRequests(count: 1, timeout: .seconds(30))
+        try await other.uidStore(UIDSet([.init(1, 500)]), .add, flags: [.flagged])
+        try await other.uidStore(UIDSet([.init(1000, 1100)]), .add, flags: [.deleted])
+        try await other.uidExpunge(UIDSet([.init(1000, 1100)]))
+        let duringFetch = scenario.receiver.requestCount
+        await other.logout()
+
+        let expunged = Set(UInt32(1000)...1100)
+        let kept = Set(UInt32(1)...UInt32(count)).subtracting(expunged)
+        func uids() -> Set<UInt32> {
+            Set(scenario.keys.compactMap { $0.split(separator: "/").dropLast().last.flatMap { UInt32($0) } })
+        }
+        try await DaemonFlowTests.waitUntil("every message that stayed delivered", timeout: .seconds(120)) { uids().isSuperset(of: kept) }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(uids().isSubset(of: Set(UInt32(1)...UInt32(count))))
+        #expect(scenario.receiver.requestCount == scenario.keys.count, "none twice")
+        #expect(scenario.daemon.isRunning)
+        // The watcher is still alive: new mail after the sync fires too.
+        try scenario.drop(1, run: 1)
+        try await DaemonFlowTests.waitUntil("the next message delivered") { uids().contains(UInt32(count + 1)) }
+        FaultReport.note("expunges during a \(count)-message first sync: changed after \(duringFetch) deliveries, "
+            + "all \(kept.count) kept messages delivered, \(uids().intersection(expunged).count) of the 101 expunged fetched before they went")
+        #expect(try await scenario.daemon.stop() == 0)
+        await scenario.cleanUp()
+    }
+
+    @Test("Dovecot: a watched mailbox deleted under the daemon is reported and retried; watching resumes when it is back")
+    func mailboxDeleted() async throws {
+        let scenario = try await DaemonScenario.start(user: "mt8", prefix: "deleted", extra: #""refreshInterval": "2s""#)
+        let (env, receiver, mailbox, daemon) = (scenario.env, scenario.receiver, scenario.mailbox, scenario.daemon)
+        let session = try await env.signedIn("mt8")
+        try await session.delete(mailbox)
+        // Dovecot ends the IDLE session; the next attempt finds no mailbox to examine.
+        try await daemon.waitForLog("connection failed; backing off", count: 2, timeout: .seconds(20))
+        #expect(daemon.log.contains("doesn't exist"), "the server's reason is logged")
+        #expect(daemon.log.contains("MT_FAILURES=2"), "backed off further, not in a loop")
+        let status = try daemon.command(["status"])
+        #expect(status.output.contains(mailbox), "status shows the mailbox: \(status.output)")
+        #expect(daemon.isRunning)
+        try await session.create(mailbox)
+        await session.logout()
+        try await daemon.waitForLog("UIDVALIDITY changed: rebaselined", timeout: .seconds(30))
+        try await daemon.waitForLog("watching", count: 2, timeout: .seconds(30))
+        let writer = try await env.signedIn("mt8")
+        try await env.append(writer, to: mailbox, subject: "after the mailbox came back")
+        await writer.logout()
+        _ = try await receiver.waitForRequests(count: 1, timeout: .seconds(20))
+        #expect(try await daemon.stop() == 0)
+        await scenario.cleanUp()
+    }
+
     @Test("Dovecot: the daemon reconnects after a server restart and gets the mail delivered meanwhile")
     func serverRestart() async throws {
         let env = try DovecotEnvironment.require()
