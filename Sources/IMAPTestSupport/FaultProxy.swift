@@ -22,6 +22,8 @@ public final class FaultProxy: Sendable {
         case stall
         /// Both ways, one byte at a time, this far apart.
         case trickle(Duration)
+        /// The server's bytes are replaced by random ones (as many): a server sending garbage.
+        case garbage
     }
 
     /// When to cut: once, on the first connection where it happens.
@@ -394,7 +396,9 @@ extension FaultProxy {
 
         private func pass(_ bytes: ByteBuffer, context: ChannelHandlerContext, mode: Mode = .forward) {
             guard let partner, bytes.readableBytes > 0 else { return }
-            if case let .trickle(interval) = mode {
+            if mode == .garbage, !toServer {
+                partner.writeAndFlush(ByteBuffer(bytes: (0..<bytes.readableBytes).map { _ in UInt8.random(in: 0...255) }), promise: nil)
+            } else if case let .trickle(interval) = mode {
                 if pending == nil {
                     pending = bytes
                     trickle(partner: partner, interval: interval, eventLoop: context.eventLoop)

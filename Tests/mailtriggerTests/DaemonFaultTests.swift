@@ -124,6 +124,67 @@ struct DaemonFaultTests {
         try await scenario.finish()
     }
 
+    @Test("Dovecot: one account's server hanging, then sending garbage, does not slow another account's deliveries")
+    func oneAccountHangingAnotherHolds() async throws {
+        let env = try DovecotEnvironment.require()
+        let proxy = try await FaultProxy.start(to: env.host, port: env.plainPort)
+        let receiver = try await WebhookReceiver.start()
+        let troubled = try await env.signedIn("mt7"), healthy = try await env.signedIn("mt1")
+        let troubledBox = try await troubled.createFreshMailbox("troubled"), healthyBox = try await healthy.createFreshMailbox("healthy")
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#
+        let server = #"{"host": "127.0.0.1", "port": \#(proxy.port), "security": "none", "allowInsecure": true, "timeout": "2s", "commandTimeout": "3s"}"#
+        let daemon = try DaemonHarness(profiles: [
+            DaemonHarness.profile(env, name: "troubled", user: "mt7", mailboxes: [troubledBox], flows: flows, server: server),
+            DaemonHarness.profile(env, name: "healthy", user: "mt1", mailboxes: [healthyBox], flows: flows),
+        ])
+        try daemon.start(password: env.password)
+        try await daemon.waitForLog("watching", count: 2)
+
+        /// Appends to the healthy account's mailbox, one by one, and returns the median time
+        /// from each APPEND to its webhook.
+        var sent = 0
+        func healthyLatency(_ samples: Int) async throws -> Duration {
+            var latencies: [Duration] = []
+            for _ in 0..<samples {
+                sent += 1
+                let appended = ContinuousClock.now
+                try await env.append(healthy, to: healthyBox, subject: "healthy \(sent)")
+                let request = try await receiver.waitForRequests(count: receiver.requestCount + 1, timeout: .seconds(10)).last!
+                #expect(request[header: "Idempotency-Key"]?.hasPrefix("healthy/") == true)
+                latencies.append(request.receivedAt - appended)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return latencies.sorted()[samples / 2]
+        }
+        let samples = 15
+        let normal = try await healthyLatency(samples)
+        // Hanging: the open connection frozen (half-open), new ones accepted and never answered.
+        proxy.setMode(.stall)
+        #expect(proxy.freezeAll() == 1)
+        let hanging = try await healthyLatency(samples)
+        // Garbage: every byte the troubled server sends is random.
+        proxy.setMode(.garbage)
+        proxy.cutAll()
+        let garbage = try await healthyLatency(samples)
+        let failures = daemon.log.split(separator: "\n").filter { $0.contains("backing off") && $0.contains("MT_PROFILE=troubled") }.count
+        FaultReport.note("one account hanging / sending garbage: the other's median APPEND-to-webhook latency "
+            + "\(normal) normal, \(hanging) while hanging, \(garbage) while sending garbage (\(samples) samples each; "
+            + "\(failures) failed attempts of the troubled account)")
+        #expect(failures >= 2, "the troubled account failed on: the cut, then garbage")
+        // Within 10 % of normal (and a 20 ms allowance for a latency of a few hundred ms).
+        for (what, latency) in [("hanging", hanging), ("garbage", garbage)] {
+            #expect(latency <= normal * 1.1 + .milliseconds(20), "\(what): \(latency) against \(normal)")
+        }
+        #expect(receiver.requests.allSatisfy { $0[header: "Idempotency-Key"]?.hasPrefix("healthy/") == true })
+        #expect(try await daemon.stop() == 0)
+        await proxy.stop()
+        for (session, box) in [(troubled, troubledBox), (healthy, healthyBox)] {
+            try? await session.delete(box)
+            await session.logout()
+        }
+        await receiver.stop()
+    }
+
     @Test("Dovecot: random resets (seeded) during a 200-message first sync lose nothing and duplicate nothing")
     func randomResets() async throws {
         let seed = ProcessInfo.processInfo.environment["MT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
