@@ -317,6 +317,55 @@ make_ca() {
 	chmod 0644 "$TLS_DIR/$name.pem"
 }
 
+# make_bad_certs: two server certificates from the test CA that a client must refuse, for the
+# TLS tests (no server presents them; the tests serve them themselves): expired.pem (localhost
+# and 127.0.0.1, valid in January 2025 only) and wrong-host.pem (valid, for other.example only).
+make_bad_certs() {
+	local db=$TLS_DIR/bad-certs.db name
+	rm -rf -- "$db"
+	mkdir -p -- "$db"
+	: >"$db/index.txt"
+	printf '01\n' >"$db/serial"
+	cat >"$db/ca.cnf" <<CNF
+[ ca ]
+default_ca = bad
+[ bad ]
+database         = $db/index.txt
+serial           = $db/serial
+new_certs_dir    = $db
+default_md       = sha256
+policy           = any
+unique_subject   = no
+[ any ]
+commonName = supplied
+[ expired_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage         = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName   = DNS:localhost, IP:127.0.0.1
+[ wrong_host_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage         = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName   = DNS:other.example
+CNF
+	for name in expired wrong-host; do
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=$name" -keyout "$TLS_DIR/$name.key" -out "$db/$name.csr" </dev/null 2>/dev/null ||
+			die "openssl failed to create the $name key/CSR"
+	done
+	openssl ca -batch -config "$db/ca.cnf" -cert "$TLS_DIR/ca.pem" -keyfile "$TLS_DIR/ca.key" \
+		-extensions expired_ext -startdate 20250101000000Z -enddate 20250201000000Z \
+		-in "$db/expired.csr" -out "$TLS_DIR/expired.pem" </dev/null >/dev/null 2>&1 ||
+		die "openssl failed to sign the expired certificate"
+	openssl ca -batch -config "$db/ca.cnf" -cert "$TLS_DIR/ca.pem" -keyfile "$TLS_DIR/ca.key" \
+		-extensions wrong_host_ext -days 825 \
+		-in "$db/wrong-host.csr" -out "$TLS_DIR/wrong-host.pem" </dev/null >/dev/null 2>&1 ||
+		die "openssl failed to sign the wrong-host certificate"
+	chmod 0644 "$TLS_DIR/expired.key" "$TLS_DIR/wrong-host.key"
+	rm -rf -- "$db"
+}
+
 server_cert_ok() {
 	[[ -s $TLS_DIR/server.pem && -s $TLS_DIR/server.key ]] || return 1
 	openssl verify -CAfile "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" >/dev/null 2>&1 || return 1
@@ -353,6 +402,7 @@ make_tls() {
 		chmod 0600 "$TLS_DIR/server.key"
 		chmod 0644 "$TLS_DIR/server.pem"
 	fi
+	[[ -s $TLS_DIR/expired.pem && -s $TLS_DIR/wrong-host.pem ]] || make_bad_certs
 	if [[ ! -s $TLS_DIR/dh.pem ]]; then
 		if [[ -s /usr/share/dovecot/dh.pem ]]; then
 			cp -- /usr/share/dovecot/dh.pem "$TLS_DIR/dh.pem"

@@ -100,12 +100,16 @@ final class IMAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         fail(Self.classify(error))
     }
 
+    /// How a certificate that failed verification is described (`IMAPSession.connect` then
+    /// looks whether its dates are the reason).
+    static let untrusted = "the server certificate is not trusted"
+
     static func classify(_ error: any Error) -> IMAPClientError {
         if let error = error as? IMAPClientError { return error }
         if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
             let detail = "\(error)"
             if detail.contains("CERTIFICATE_VERIFY_FAILED") {
-                return IMAPClientError(.tlsFailure, "the server certificate is not trusted (add its CA with a CA file): \(detail)")
+                return IMAPClientError(.tlsFailure, "\(untrusted) (add its CA with a CA file): \(detail)")
             }
             if detail.contains("failedToValidateHostname") {
                 return IMAPClientError(.tlsFailure, "the server certificate does not match the host name: \(detail)")

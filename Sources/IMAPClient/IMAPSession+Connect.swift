@@ -11,10 +11,52 @@ import Glibc
 extension IMAPSession {
     /// Opens a session: TCP (with keepalive), TLS as configured, the greeting and — for
     /// `starttls` — the upgrade (RFC 3501 §6.2.1), then reads the capabilities.
+    ///
+    /// A certificate that fails verification because it expired or is not valid yet says so
+    /// (`CertificateDiagnosis`), rather than reading as one from an unknown CA.
     public static func connect(
         _ configuration: IMAPClientConfiguration,
         logger: Logger = Logger(label: "mailtrigger.imap"),
         eventLoopGroup: (any EventLoopGroup)? = nil
+    ) async throws -> IMAPSession {
+        do {
+            return try await open(configuration, logger: logger, eventLoopGroup: eventLoopGroup)
+        } catch let error as IMAPClientError where error.code == .tlsFailure && error.message.hasPrefix(IMAPClientHandler.untrusted) {
+            guard let problem = await certificateValidityProblem(configuration, eventLoopGroup: eventLoopGroup) else { throw error }
+            throw IMAPClientError(.tlsFailure, "\(problem) (\(error.message))")
+        }
+    }
+
+    /// What is wrong with the dates of the certificate the server presents, fetched again
+    /// without verification; nil when they are fine or it cannot be fetched.
+    static func certificateValidityProblem(_ configuration: IMAPClientConfiguration,
+                                           eventLoopGroup: (any EventLoopGroup)?) async -> String? {
+        let certificate: NIOSSLCertificate?
+        switch configuration.security {
+        case .tls:
+            certificate = await CertificateDiagnosis.peerCertificate(
+                host: configuration.host, port: configuration.port, serverHostname: sniHostname(configuration.host),
+                timeout: configuration.connectTimeout, eventLoopGroup: eventLoopGroup)
+        case .starttls:
+            // The certificate only comes after STARTTLS: a session without verification, closed
+            // at once, sends nothing but CAPABILITY and STARTTLS — no credentials.
+            var unverified = configuration
+            unverified.tls.verify = false
+            unverified.allowInsecure = true
+            let quiet = Logger(label: "mailtrigger.imap.diagnosis") { _ in SwiftLogNoOpLogHandler() }
+            guard let session = try? await open(unverified, logger: quiet, eventLoopGroup: eventLoopGroup) else { return nil }
+            certificate = try? await session.channel.nioSSL_peerCertificate().get()
+            await session.close()
+        case .none:
+            return nil
+        }
+        return certificate.flatMap { CertificateDiagnosis.validityProblem($0) }
+    }
+
+    static func open(
+        _ configuration: IMAPClientConfiguration,
+        logger: Logger,
+        eventLoopGroup: (any EventLoopGroup)?
     ) async throws -> IMAPSession {
         var taggedLogger = logger
         taggedLogger[metadataKey: "imap.host"] = "\(configuration.host):\(configuration.port)"

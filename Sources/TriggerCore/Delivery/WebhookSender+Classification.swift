@@ -67,6 +67,9 @@ extension WebhookSender {
         }
         let typeName = String(reflecting: type(of: error))
         if typeName.contains("NIOSSL") || typeName.contains("BoringSSL") {
+            if "\(error)".contains("failedToValidateHostname") {
+                return ("TLS error: the certificate does not match the host name (\(error))", false)
+            }
             return ("TLS error: \(error)", false)
         }
         if typeName.contains("NIOConnectionError") {

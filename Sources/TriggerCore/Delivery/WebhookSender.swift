@@ -1,4 +1,5 @@
 import Crypto
+import IMAPClient
 public import Foundation
 public import Logging
 import NIOCore
@@ -47,12 +48,23 @@ public final class WebhookSender: Sendable {
         // Made only when a reason or a log line needs it: a burst delivers thousands per second.
         func endpoint() -> WebhookEndpoint { WebhookEndpoint(url: action.url, secret: secret) }
         let started = ContinuousClock.now
-        let result: StateStore.AttemptResult
+        var result: StateStore.AttemptResult
         let status: Int?
         do {
             let (target, headers) = try makeRequest(action, job: job, secret: secret, now: now)
             let outcome = await exchange(target, headers: headers, body: job.payload, timeout: action.timeout)
             (result, status) = classify(outcome, endpoint: endpoint(), timeout: action.timeout, now: now)
+            if target.endpoint.secure, let reason = result.reason, reason.contains("CERTIFICATE_VERIFY_FAILED"),
+               let problem = await certificateValidityProblem(target.endpoint) {
+                // Expired or not yet valid: said as such, not as an unknown CA. Still retried:
+                // a renewed certificate lets the deliveries through.
+                let explained = endpoint().redact("TLS error: \(problem) (\(reason))")
+                result = switch result {
+                case let .retryable(_, retryAfter): .retryable(explained, retryAfter: retryAfter)
+                case .permanent: .permanent(explained)
+                case .succeeded: result
+                }
+            }
         } catch {
             (result, status) = (.permanent(endpoint().redact("\(error)")), nil)
         }
@@ -69,6 +81,15 @@ public final class WebhookSender: Sendable {
         if let reason = result.reason { metadata["MT_REASON"] = "\(reason)" }
         logger.debug("webhook delivery", metadata: metadata)
         return result
+    }
+
+    /// What is wrong with the dates of the certificate `endpoint` presents (fetched again,
+    /// unverified, after verification failed), if that is the reason.
+    func certificateValidityProblem(_ endpoint: WebhookTarget.Endpoint) async -> String? {
+        let isAddress = (try? SocketAddress(ipAddress: endpoint.host, port: 0)) != nil
+        guard let certificate = await CertificateDiagnosis.peerCertificate(
+            host: endpoint.host, port: endpoint.port, serverHostname: isAddress ? nil : endpoint.host, timeout: .seconds(5)) else { return nil }
+        return CertificateDiagnosis.validityProblem(certificate)
     }
 
     /// The request's target and headers (the client adds `Host` and `Content-Length`).

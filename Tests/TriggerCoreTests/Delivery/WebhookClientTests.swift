@@ -178,11 +178,7 @@ struct WebhookClientTests {
 struct WebhookClientTLSTests {
     func tlsReceiver() async throws -> (WebhookReceiver, caFile: String, otherCAFile: String) {
         let environment = try DovecotEnvironment.require()
-        let directory = (environment.caFile as NSString).deletingLastPathComponent
-        let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(directory + "/server.pem").map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: directory + "/server.key", format: .pem)))
-        let receiver = try await WebhookReceiver.start(tls: try NIOSSLContext(configuration: configuration))
+        let receiver = try await WebhookReceiver.start(tls: try environment.serverTLSContext("server"))
         return (receiver, environment.caFile, environment.otherCAFile)
     }
 
@@ -207,7 +203,36 @@ struct WebhookClientTLSTests {
         let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job(), secret: nil)
         guard case let .retryable(reason, _) = result else { Issue.record("\(result)"); return }
         #expect(reason.hasPrefix("TLS error"), "\(reason)")
+        #expect(!reason.contains("expired"), "an unknown CA is not said to be an expiry: \(reason)")
         #expect(reason.hasSuffix("(127.0.0.1:\(receiver.port))"), "\(reason)")
+        #expect(receiver.requestCount == 0)
+        await client.shutdown()
+        await receiver.stop()
+    }
+
+    @Test func anExpiredCertificateIsARetryableTLSErrorThatSaysSo() async throws {
+        let environment = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start(tls: try environment.serverTLSContext("expired"))
+        let client = WebhookClient(trustRoots: .file(environment.caFile))
+        let sender = WebhookSender(client: client, logger: .init(label: "test"))
+        let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+        guard case let .retryable(reason, _) = result else { Issue.record("\(result)"); return }
+        #expect(reason.contains("the server certificate expired on 2025-02-01"), "\(reason)")
+        #expect(receiver.requestCount == 0)
+        await client.shutdown()
+        await receiver.stop()
+    }
+
+    @Test func aCertificateForAnotherHostIsATLSErrorThatSaysSo() async throws {
+        let environment = try DovecotEnvironment.require()
+        let receiver = try await WebhookReceiver.start(tls: try environment.serverTLSContext("wrong-host"))
+        let client = WebhookClient(trustRoots: .file(environment.caFile))
+        let sender = WebhookSender(client: client, logger: .init(label: "test"))
+        for host in ["localhost", "127.0.0.1"] {
+            let result = await sender.deliver(WebhookAction(url: "https://\(host):\(receiver.port)/hook"), job: DeliveryFixtures.job(), secret: nil)
+            guard case let .retryable(reason, _) = result else { Issue.record("\(host): \(result)"); continue }
+            #expect(reason.contains("does not match the host name"), "\(host): \(reason)")
+        }
         #expect(receiver.requestCount == 0)
         await client.shutdown()
         await receiver.stop()
