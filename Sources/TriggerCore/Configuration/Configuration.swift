@@ -228,6 +228,35 @@ public struct ExecAction: Hashable, Sendable {
     public var stdin: Stdin
     public var timeout: Duration
     public var environment: [String: String]
+    /// Another user (and group) to run the program as; nil: the daemon's own.
+    public var runAs: RunAs?
+
+    public init(command: [String], stdin: Stdin, timeout: Duration, environment: [String: String], runAs: RunAs? = nil) {
+        self.command = command
+        self.stdin = stdin
+        self.timeout = timeout
+        self.environment = environment
+        self.runAs = runAs
+    }
+
+    /// The identity a hook runs with (`user` and `group` in the configuration), resolved when
+    /// the configuration is read.
+    public struct RunAs: Hashable, Sendable {
+        /// The name or number as written, for messages.
+        public var user: String
+        public var uid: UInt32
+        public var gid: UInt32
+        /// The supplementary groups: the user's groups (getgrouplist(3)), or only `gid` when a
+        /// group was given.
+        public var groups: [UInt32]
+
+        public init(user: String, uid: UInt32, gid: UInt32, groups: [UInt32]) {
+            self.user = user
+            self.uid = uid
+            self.gid = gid
+            self.groups = groups
+        }
+    }
 }
 
 /// A server-side change once a flow's actions are final (DESIGN.md §5).

@@ -112,9 +112,9 @@ extension ConfigurationReader {
 
     func action(_ node: ConfigNode) -> Action? {
         guard let object = node.object(allowed: ["type", "url", "headers", "timeout", "secret", "signatureHeader",
-                                                 "command", "stdin", "env"]) else { return nil }
+                                                 "command", "stdin", "env", "user", "group"]) else { return nil }
         guard let type = object.required("type")?.string else { return nil }
-        let webhookKeys = ["url", "headers", "secret", "signatureHeader"], execKeys = ["command", "stdin", "env"]
+        let webhookKeys = ["url", "headers", "secret", "signatureHeader"], execKeys = ["command", "stdin", "env", "user", "group"]
         switch type {
         case "webhook":
             for key in execKeys where object[key] != nil { issues.error("\(node.path).\(key)", "belongs to \"exec\" actions") }
@@ -172,8 +172,9 @@ extension ConfigurationReader {
             } else if let envNode = object["env"] {
                 envNode.mismatch("an object of variable names and values")
             }
+            let runAs = self.runAs(user: object["user"], group: object["group"])
             guard let command, let stdin else { return nil }
-            return .exec(ExecAction(command: command, stdin: stdin, timeout: timeout, environment: environment))
+            return .exec(ExecAction(command: command, stdin: stdin, timeout: timeout, environment: environment, runAs: runAs))
         default:
             issues.error("\(node.path).type", "\"\(type)\" is not one of \"webhook\", \"exec\"")
             return nil

@@ -87,6 +87,12 @@ public struct ExecRunner: Sendable {
         // What swift-subprocess does when our task is cancelled (the timeout below, or the
         // daemon stopping): SIGTERM to the group, then SIGKILL once the grace is over.
         options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: killGrace)]
+        if let runAs = action.runAs {
+            // Set in the child before exec, groups first: it cannot regain the daemon's identity.
+            options.supplementaryGroups = runAs.groups
+            options.groupID = runAs.gid
+            options.userID = runAs.uid
+        }
         let configuration = Subprocess.Configuration(
             executable: .path(.init(program)),
             arguments: Arguments(Array(action.command.dropFirst())),
@@ -146,7 +152,8 @@ public struct ExecRunner: Sendable {
         switch outcome.ended {
         case let .failed(error):
             if outcome.timedOut { return .retryable("\(program): timed out after \(action.timeout.shortDescription)", retryAfter: nil) }
-            return .permanent("\(program): cannot run: \(Self.describe(error))")
+            let identity = action.runAs.map { " as user \($0.user) (uid \($0.uid), gid \($0.gid))" } ?? ""
+            return .permanent("\(program): cannot run\(identity): \(Self.describe(error))")
         case .deadline, .timerCancelled:
             return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
         case let .finished(finished):

@@ -109,6 +109,14 @@ struct ConfigurationTests {
               path: "profiles[0].flows[0].actions[0].url", fragment: "not an http(s) URL"),
         .init(name: "exec relative program", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"exec\", \"command\": [\"notify-send\", \"x\"]}]}]"),
               path: "profiles[0].flows[0].actions[0].command[0]", fragment: "must be an absolute path"),
+        .init(name: "exec as a user that does not exist", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"exec\", \"command\": [\"/bin/true\"], \"user\": \"mt-no-such-user\"}]}]"),
+              path: "profiles[0].flows[0].actions[0].user", fragment: "no user \"mt-no-such-user\""),
+        .init(name: "exec in a group that does not exist", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"exec\", \"command\": [\"/bin/true\"], \"group\": \"mt-no-such-group\"}]}]"),
+              path: "profiles[0].flows[0].actions[0].group", fragment: "no group \"mt-no-such-group\""),
+        .init(name: "exec user of the wrong type", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"exec\", \"command\": [\"/bin/true\"], \"user\": true}]}]"),
+              path: "profiles[0].flows[0].actions[0].user", fragment: "a user name or number"),
+        .init(name: "exec user on a webhook", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"webhook\", \"url\": \"https://h/x\", \"user\": \"nobody\"}]}]"),
+              path: "profiles[0].flows[0].actions[0].user", fragment: "belongs to \"exec\""),
         .init(name: "exec key on webhook", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"webhook\", \"url\": \"https://h/x\", \"stdin\": \"raw\"}]}]"),
               path: "profiles[0].flows[0].actions[0].stdin", fragment: "belongs to \"exec\""),
         .init(name: "header injection", json: profileWith("flows", "[{\"name\": \"f\", \"actions\": [{\"type\": \"webhook\", \"url\": \"https://h/x\", \"headers\": {\"X-A\": \"a\\r\\nX-B: b\"}}]}]"),
@@ -231,6 +239,19 @@ struct ConfigurationTests {
         let unverified = load(profileWith("server", #"{"host": "h", "allowInsecure": true, "tls": {"verify": false}}"#))
         #expect(unverified.configuration?.profiles.first?.server.tls.verify == false)
         #expect(unverified.warnings.map(\.path) == ["profiles[0].server.tls.verify"])
+    }
+
+    @Test func anExecHookUserAndGroupAreResolvedFromTheSystem() throws {
+        let nobody = try #require(getpwnam("nobody")?.pointee)
+        let root = try #require(getgrgid(0)?.pointee)
+        let flows = #"[{"name": "f", "actions": [{"type": "exec", "command": ["/bin/true"], "user": "nobody"}, "#
+            + #"{"type": "exec", "command": ["/bin/true"], "user": 65534, "group": "\#(String(cString: root.gr_name))"}]}]"#
+        let configuration = try #require(load(profileWith("flows", flows)).configuration)
+        let actions = configuration.profiles[0].flows[0].actions
+        guard case let .exec(byName) = actions[0], case let .exec(byNumber) = actions[1] else { Issue.record("\(actions)"); return }
+        #expect(byName.runAs?.uid == nobody.pw_uid && byName.runAs?.gid == nobody.pw_gid)
+        #expect(byName.runAs?.groups.contains(nobody.pw_gid) == true, "the user's groups, the primary one included")
+        #expect(byNumber.runAs == ExecAction.RunAs(user: "65534", uid: 65534, gid: 0, groups: [0]), "a group given: that group only")
     }
 
     @Test(arguments: [("500ms", Duration.milliseconds(500)), ("30s", .seconds(30)), ("5m", .seconds(300)),

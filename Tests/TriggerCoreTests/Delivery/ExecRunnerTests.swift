@@ -240,6 +240,38 @@ struct ExecRunnerTests {
         #expect(stderr.metadata["MT_DISCARDED_BYTES"] == "9999000")
     }
 
+    @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
+    func aHookRunsAsTheConfiguredUserAndGroupOnly() async throws {
+        let nobody = try #require(getpwnam("nobody")?.pointee)
+        // In /tmp, not the tests' own directory (0700): writable by nobody, so the hook can
+        // report who it runs as.
+        let directory = "/tmp/mt-exec-user-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o777)
+        let report = directory + "/id"
+        var run = action(["/bin/sh", "-c", "{ id -u; id -g; id -G; } > \(report)"])
+        run.runAs = ExecAction.RunAs(user: "nobody", uid: nobody.pw_uid, gid: nobody.pw_gid, groups: [nobody.pw_gid])
+        #expect(await runner().run(run, job: DeliveryFixtures.job()) == .succeeded)
+        let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
+        #expect(lines == ["\(nobody.pw_uid)", "\(nobody.pw_gid)", "\(nobody.pw_gid)"], "uid, gid, and no group of the daemon's")
+    }
+
+    @Test func aHookThatCannotRunAsItsUserSaysWhichUser() async throws {
+        // A program in a directory only its owner may enter: the daemon finds it, nobody cannot
+        // run it (as root: exec refused; otherwise the switch itself is refused).
+        let directory = "/tmp/mt-exec-private-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "#!/bin/sh\nexit 0\n".write(toFile: directory + "/hook", atomically: true, encoding: .utf8)
+        chmod(directory + "/hook", 0o755)
+        var run = action([directory + "/hook"])
+        run.runAs = ExecAction.RunAs(user: "nobody", uid: 65534, gid: 65534, groups: [])
+        guard case let .permanent(reason) = await runner().run(run, job: DeliveryFixtures.job()) else { Issue.record("not permanent"); return }
+        #expect(reason.contains("cannot run as user nobody (uid 65534, gid 65534)"), "\(reason)")
+    }
+
     @Test func missingOrUnrunnableProgramIsPermanent() async throws {
         let directory = try DeliveryFixtures.temporaryDirectory()
         let missing = directory.appendingPathComponent("nope").path
