@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MailMIMETests",
-            dependencies: ["MailMIME", "MailMIMEFuzz", "FuzzSupport"],
+            dependencies: ["MailMIME", "MailMIMEFuzz", "FuzzSupport", "IMAPTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -41,15 +41,23 @@ extension IMAPSession {
     /// cap is enforced by the server before any byte is buffered.
     ///
     /// Memory stays bounded however slow `body` is: a further batch is sent only while fewer
-    /// than `pipelineDepth × batchSize` fetched messages wait for `body`.
+    /// than `pipelineDepth × batchSize` fetched messages wait for `body`. With `batchBytes`, a
+    /// batch also holds at most that many bytes by the messages' RFC822.SIZE (capped at
+    /// `maxBodySize`; a larger message goes alone), so a hundred large messages are not in
+    /// flight at once: the sizes are asked for first (`sizedBatches`).
     ///
     /// A UID with no message (expunged meanwhile) is simply not delivered.
     public func fetchMessages(
-        uids: [UInt32], maxBodySize: UInt32 = 25 * 1024 * 1024, batchSize: Int = 100, pipelineDepth: Int = 2,
-        _ body: (FetchedMessage) async throws -> Void
+        uids: [UInt32], maxBodySize: UInt32 = 25 * 1024 * 1024, batchSize: Int = 100, batchBytes: Int? = nil,
+        pipelineDepth: Int = 2, _ body: (FetchedMessage) async throws -> Void
     ) async throws {
-        let batches = stride(from: 0, to: uids.count, by: max(1, batchSize)).map {
-            UIDSet(values: uids[$0..<min($0 + max(1, batchSize), uids.count)])
+        let batches: [UIDSet]
+        if let batchBytes, uids.count > 1 {
+            batches = try await sizedBatches(uids, maxBodySize: maxBodySize, batchSize: max(1, batchSize), batchBytes: batchBytes)
+        } else {
+            batches = stride(from: 0, to: uids.count, by: max(1, batchSize)).map {
+                UIDSet(values: uids[$0..<min($0 + max(1, batchSize), uids.count)])
+            }
         }
         guard !batches.isEmpty else { return }
         let items: [FetchItem] = [.uid, .flags, .internalDate, .rfc822Size,
@@ -80,6 +88,36 @@ extension IMAPSession {
             try await body(FetchedMessage(uid: uid, flags: fetch.flags ?? [], internalDate: fetch.internalDate,
                                           size: size, body: bytes, truncated: size > UInt64(bytes.readableBytes)))
         }
+    }
+
+    /// `uids` in batches of at most `batchSize` UIDs and `batchBytes` bytes by RFC822.SIZE
+    /// (capped at `maxBodySize`; a larger message alone). The sizes come from `UID FETCH
+    /// (RFC822.SIZE)` over at most 500 UIDs a command, which keeps each command line far below
+    /// the 8,192 octets servers accept (RFC 7162 §4) even for scattered UIDs. A UID without an
+    /// answer (expunged) counts as empty.
+    func sizedBatches(_ uids: [UInt32], maxBodySize: UInt32, batchSize: Int, batchBytes: Int) async throws -> [UIDSet] {
+        var sizes: [UInt32: UInt64] = [:]
+        for start in stride(from: 0, to: uids.count, by: 500) {
+            let chunk = UIDSet(values: uids[start..<min(start + 500, uids.count)])
+            for fetch in try await uidFetch(chunk, items: [.uid, .rfc822Size]) {
+                if let uid = fetch.uid, let size = fetch.rfc822Size { sizes[uid] = size }
+            }
+        }
+        var batches: [UIDSet] = []
+        var current: [UInt32] = []
+        var bytes: UInt64 = 0
+        for uid in uids {
+            let size = min(sizes[uid] ?? 0, UInt64(maxBodySize))
+            if !current.isEmpty, current.count >= batchSize || bytes + size > UInt64(batchBytes) {
+                batches.append(UIDSet(values: current))
+                current.removeAll(keepingCapacity: true)
+                bytes = 0
+            }
+            current.append(uid)
+            bytes += size
+        }
+        if !current.isEmpty { batches.append(UIDSet(values: current)) }
+        return batches
     }
 
     /// UID STORE (RFC 3501 §6.4.6), `.SILENT` by default.

@@ -318,4 +318,29 @@ struct FetchEarlyStopTests {
         let outcome = try await server.finish()
         #expect(outcome.failures.isEmpty, "\(outcome.failures)")
     }
+
+    @Test func batchesAreCutByBytesFromTheSizesAskedForFirst() async throws {
+        // Sizes 600, 600, 300, 2000 with a 1,000-byte budget: [1], [2, 3], [4] (alone: larger).
+        let server = try await ScriptedIMAPServer.start([
+            .send("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"),
+            .expect("UID FETCH 1:4 (UID RFC822.SIZE)"),
+            .send("* 1 FETCH (UID 1 RFC822.SIZE 600)\r\n* 2 FETCH (UID 2 RFC822.SIZE 600)\r\n"
+                + "* 3 FETCH (UID 3 RFC822.SIZE 300)\r\n* 4 FETCH (UID 4 RFC822.SIZE 2000)\r\n{tag} OK sizes\r\n"),
+            .expect("UID FETCH 1 "),
+            .send("* 1 FETCH (UID 1 RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n{tag} OK done\r\n"),
+            .expect("UID FETCH 2:3 "),
+            .send("* 2 FETCH (UID 2 RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n* 3 FETCH (UID 3 RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n{tag} OK done\r\n"),
+            .expect("UID FETCH 4 "),
+            .send("* 4 FETCH (UID 4 RFC822.SIZE 2 BODY[]<0> {2}\r\nhi)\r\n{tag} OK done\r\n"),
+            .waitForClose,
+        ])
+        let session = try await IMAPSession.connect(IMAPClientConfiguration(
+            host: "127.0.0.1", port: server.port, security: .none, allowInsecure: true, connectTimeout: .seconds(5)))
+        var fetched: [UInt32] = []
+        try await session.fetchMessages(uids: [1, 2, 3, 4], batchSize: 100, batchBytes: 1000, pipelineDepth: 1) { fetched.append($0.uid) }
+        #expect(fetched == [1, 2, 3, 4])
+        await session.close()
+        let outcome = try await server.finish()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+    }
 }

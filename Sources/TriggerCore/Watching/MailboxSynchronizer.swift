@@ -13,6 +13,9 @@ public struct MailboxSynchronizer: Sendable {
     public var logger: Logger
     /// Messages per `UID FETCH` and per ingest transaction.
     public var batchSize: Int
+    /// Bytes a fetch batch and an ingest batch may hold, whatever their count: a hundred
+    /// messages of 25 MB must not all be in flight or wait in memory at once.
+    public var batchBytes = 16 << 20
     /// How far back a Message-ID counts as already processed under the `reprocess` policy.
     public var reprocessWindow: TimeInterval = 30 * 86_400
     /// Given the jobs of each committed batch that queued any, right after its commit (see
@@ -112,6 +115,7 @@ public struct MailboxSynchronizer: Sendable {
         }
         var outcome = Outcome()
         var pending: [FetchedMessage] = []
+        var pendingBytes = 0
         let dedupeSince = Date().addingTimeInterval(-reprocessWindow)
         let (store, profileName, mailbox, onQueued, progress) = (store, profile.name, mailbox, onQueued, onProgress)
         try await withThrowingTaskGroup(of: (ingested: Int, queued: Int).self) { writes in
@@ -142,6 +146,7 @@ public struct MailboxSynchronizer: Sendable {
                     batch.append(plan.message)
                 }
                 pending.removeAll(keepingCapacity: true)
+                pendingBytes = 0
                 if let previous = try await writes.next() { committed(previous) }
                 writes.addTask {
                     let queued = try await store.ingest(profile: profileName, mailbox: mailbox, uidValidity: uidValidity,
@@ -151,11 +156,12 @@ public struct MailboxSynchronizer: Sendable {
                 }
             }
             try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize),
-                                            batchSize: batchSize) { fetched in
+                                            batchSize: batchSize, batchBytes: batchBytes) { fetched in
                 progress()
                 CrashSeam.fetched.pass()
                 pending.append(fetched)
-                if pending.count >= batchSize { try await flush() }
+                pendingBytes += fetched.body.readableBytes
+                if pending.count >= batchSize || pendingBytes >= batchBytes { try await flush() }
             }
             try await flush()
             while let last = try await writes.next() { committed(last) }
