@@ -3,24 +3,15 @@ public import Logging
 
 /// A swift-log handler that writes one JSON object per line to standard error (`--log-format
 /// json`, for log shippers): `time` (RFC 3339, UTC, milliseconds), `level`, `message`, `logger`,
-/// `source` (the module that logged), then every metadata value under its key. One `write(2)` per line, so concurrent lines never
-/// interleave.
-public struct JSONLogHandler: MergingLogHandler {
+/// `source` (the module that logged), then every metadata value under its key.
+public struct JSONLogHandler: LineLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    let label: String
+    public let label: String
 
     public init(label: String) {
         self.label = label
-    }
-
-    public func log(event: LogEvent) {
-        let merged = mergedMetadata(event)
-        var line = Array(Self.line(time: Self.now(), level: event.level, message: "\(event.message)", label: label,
-                                   source: event.source, metadata: merged).utf8)
-        line.append(0x0A)
-        line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     /// The JSON object of one record (without the line end); keys in a fixed order, metadata
@@ -54,7 +45,7 @@ public struct JSONLogHandler: MergingLogHandler {
     }
 
     /// Now, as `2026-11-22T07:50:00.123Z`.
-    static func now() -> String {
+    public static func now() -> String {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         var seconds = spec.tv_sec

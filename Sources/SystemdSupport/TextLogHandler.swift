@@ -11,22 +11,15 @@ public import Logging
 /// Every control character of the message and of metadata values — C0, DEL, C1, and the
 /// Unicode line and paragraph separators — is written as an escape (`\n`, `\r`, `\t`, `\x1B`,
 /// `\u{2028}`), and a backslash as `\\`, so one entry is always exactly one line and the
-/// original text can be recovered. One `write(2)` per line: concurrent lines never interleave.
-public struct TextLogHandler: MergingLogHandler {
+/// original text can be recovered (`LineLogHandler` writes each line in one `write(2)`).
+public struct TextLogHandler: LineLogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    let label: String
+    public let label: String
 
     public init(label: String) {
         self.label = label
-    }
-
-    public func log(event: LogEvent) {
-        var line = Array(Self.line(time: Self.now(), level: event.level, message: "\(event.message)", label: label,
-                                   source: event.source, metadata: mergedMetadata(event)).utf8)
-        line.append(0x0A)
-        line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     /// One entry, without its line end; metadata sorted by key.
@@ -66,7 +59,7 @@ public struct TextLogHandler: MergingLogHandler {
     }
 
     /// Now, in local time, as `2026-11-22T07:50:00+0000` (what `StreamLogHandler` writes).
-    static func now() -> String {
+    public static func now() -> String {
         var seconds = time(nil)
         var parts = tm()
         localtime_r(&seconds, &parts)

@@ -28,23 +28,7 @@ extension ConfigurationReader {
     }
 
     private func resolveUser(_ node: ConfigNode) -> (name: String, uid: UInt32, gid: UInt32, groups: [UInt32])? {
-        let entry: UnsafeMutablePointer<passwd>?
-        let written: String
-        switch node.value {
-        case let .string(name):
-            written = name
-            entry = getpwnam(name)
-        case let .number(number, _) where number >= 0 && number.rounded() == number && number < 4_294_967_295:
-            written = String(UInt32(number))
-            entry = getpwuid(uid_t(number))
-        default:
-            node.mismatch("a user name or number")
-            return nil
-        }
-        guard let entry else {
-            issues.error(node.path, "no user \"\(written)\" on this system")
-            return nil
-        }
+        guard let (written, entry) = lookUp(node, "user", byName: { getpwnam($0) }, byNumber: { getpwuid($0) }) else { return nil }
         let name = String(cString: entry.pointee.pw_name)
         let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
         // The user's groups, as a login would have them (initgroups(3)).
@@ -58,23 +42,30 @@ extension ConfigurationReader {
     }
 
     private func resolveGroup(_ node: ConfigNode) -> UInt32? {
-        let entry: UnsafeMutablePointer<group>?
+        lookUp(node, "group", byName: { getgrnam($0) }, byNumber: { getgrgid($0) })?.entry.pointee.gr_gid
+    }
+
+    /// The system's entry for a name or a number (`what`: "user" or "group"), with the value as
+    /// written; an error at the node's path when there is none.
+    private func lookUp<Entry>(_ node: ConfigNode, _ what: String, byName: (String) -> UnsafeMutablePointer<Entry>?,
+                               byNumber: (UInt32) -> UnsafeMutablePointer<Entry>?) -> (written: String, entry: UnsafeMutablePointer<Entry>)? {
         let written: String
+        let entry: UnsafeMutablePointer<Entry>?
         switch node.value {
         case let .string(name):
             written = name
-            entry = getgrnam(name)
+            entry = byName(name)
         case let .number(number, _) where number >= 0 && number.rounded() == number && number < 4_294_967_295:
             written = String(UInt32(number))
-            entry = getgrgid(gid_t(number))
+            entry = byNumber(UInt32(number))
         default:
-            node.mismatch("a group name or number")
+            node.mismatch("a \(what) name or number")
             return nil
         }
         guard let entry else {
-            issues.error(node.path, "no group \"\(written)\" on this system")
+            issues.error(node.path, "no \(what) \"\(written)\" on this system")
             return nil
         }
-        return entry.pointee.gr_gid
+        return (written, entry)
     }
 }

@@ -23,6 +23,9 @@ public final class MailboxWatcher: Service, Sendable {
     /// How long a session must have been watching for its end to restart the backoff: shorter
     /// sessions that end in a failure count as failures in a row.
     public let stableSession: Duration
+    /// The watcher's own waits (the IDLE re-issue, the backoff), on the clock given at init: the
+    /// continuous clock, or a faster one in tests that simulate hours (`ScaledClock`).
+    let sleep: @Sendable (Duration) async throws -> Void
 
     var profile: Profile { connector.profile }
     var mailbox: String { synchronizer.mailbox }
@@ -30,9 +33,10 @@ public final class MailboxWatcher: Service, Sendable {
 
     public init(connector: ProfileConnector, synchronizer: MailboxSynchronizer, logger: Logger,
                 backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil,
-                stableSession: Duration = .seconds(30)) {
+                stableSession: Duration = .seconds(30), clock: some Clock<Duration> = ContinuousClock()) {
         self.connector = connector
         self.stableSession = stableSession
+        sleep = { duration in try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil) }
         self.board = board
         var synchronizer = synchronizer
         if let board {
@@ -117,7 +121,7 @@ public final class MailboxWatcher: Service, Sendable {
                 report(reauthorization ? .reauthNeeded : authentication ? .authFailed : .backingOff, error: "\(error)",
                        nextAttemptAt: Date().addingTimeInterval(seconds), aliveFor: delay + stepAllowance)
                 do {
-                    try await Task.sleep(for: delay)
+                    try await sleep(delay)
                 } catch {
                     return
                 }
@@ -217,7 +221,7 @@ public final class MailboxWatcher: Service, Sendable {
     /// One IDLE: returns true when new mail was announced, false when it was time to re-issue.
     func idle(_ session: IMAPSession) async throws -> Bool {
         let idle = try await session.idle()
-        let reissue = idleReissue
+        let (reissue, sleep) = (idleReissue, self.sleep)
         let newMail = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for try await event in idle.events {
@@ -229,7 +233,7 @@ public final class MailboxWatcher: Service, Sendable {
                 throw IMAPClientError(.connectionClosed, "connection closed during IDLE")
             }
             group.addTask {
-                try await Task.sleep(for: reissue)
+                try await sleep(reissue)
                 return false
             }
             defer { group.cancelAll() }
