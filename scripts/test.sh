@@ -55,8 +55,8 @@ eval "$("$root/scripts/imap-test-server.sh" env "$server_dir")"
 export MT_REQUIRE_INTEGRATION=1
 export MT_CLI_BINARY="$bin_path/mailtrigger"
 
-# 4. Every test, in two runs: the CPU-heavy MIME tests apart from the timing-sensitive network
-#    tests, so that on two cores they cannot starve the tasks that measure IDLE latency. The
+# 4. Every test, in three runs: the CPU-heavy MIME tests, the timing-sensitive network tests, and
+#    the load tests, so that on two cores none starves the tasks that measure latency. The
 #    console output goes to a file, not through a pipe: a pipe whose reader falls behind blocks
 #    the writing test thread (timed tests then fail) and, in CI, lost lines. What ran is read from
 #    swift-testing's event stream (scripts/test-report.py), also a file; each run is bounded.
@@ -71,7 +71,10 @@ rm -f "$MT_FAULT_REPORT"
 export MT_KEEP_TEST_FILES=1 MT_CLI_TRANSCRIPT=$test_tmp/cli-transcript.log
 status=0
 run=0
-for selection in "--filter MailMIMETests" "--skip MailMIMETests"; do
+# The third run is the load tests (crash seams, bursts, kills, a 50,000-message mailbox, the
+# adversarial corpus, a full disk): on two cores they would slow the timed tests of the second.
+stress="DaemonCrashTests|DaemonResilienceTests|DaemonHostileMailTests|DaemonStorageTests"
+for selection in "--filter MailMIMETests" "--skip MailMIMETests|$stress" "--filter $stress"; do
     run=$((run + 1))
     set +e
     # shellcheck disable=SC2086 # the selection is two words on purpose
