@@ -39,6 +39,11 @@ public actor PostActionRunner {
             let session = try await openSession()
             if selected?.name != mailbox || session.isOpen == false {
                 selected = try await session.select(mailbox)
+            } else {
+                // The mailbox stays selected between jobs, and the server answers from the view
+                // of its last command: a message that arrived since is outside it, and a STORE or
+                // MOVE of its UID succeeds doing nothing (Dovecot). NOOP brings the view up to date.
+                try await session.noop()
             }
             guard selected?.uidValidity == uidValidity else {
                 return .permanent("UIDVALIDITY of \(mailbox) changed since the message was seen; its UID is void")
