@@ -44,7 +44,7 @@ extension IMAPSession {
     /// than `pipelineDepth × batchSize` fetched messages wait for `body`. With `batchBytes`, a
     /// batch also holds at most that many bytes by the messages' RFC822.SIZE (capped at
     /// `maxBodySize`; a larger message goes alone), so a hundred large messages are not in
-    /// flight at once: the sizes are asked for first (`sizedBatches`).
+    /// flight at once: the large ones are found first (`sizedBatches`).
     ///
     /// A UID with no message (expunged meanwhile) is simply not delivered.
     public func fetchMessages(
@@ -91,14 +91,20 @@ extension IMAPSession {
     }
 
     /// `uids` in batches of at most `batchSize` UIDs and `batchBytes` bytes by RFC822.SIZE
-    /// (capped at `maxBodySize`; a larger message alone). The sizes come from `UID FETCH
-    /// (RFC822.SIZE)` over at most 500 UIDs a command, which keeps each command line far below
-    /// the 8,192 octets servers accept (RFC 7162 §4) even for scattered UIDs. A UID without an
-    /// answer (expunged) counts as empty.
+    /// (capped at `maxBodySize`; a larger message alone). One `UID SEARCH UID first:* LARGER t`,
+    /// with t = `batchBytes / batchSize`, finds the messages that could make a full batch too
+    /// big (usually none: a burst of mail costs one more round trip, not a size per message);
+    /// only their sizes are fetched, at most 500 UIDs a command (short command lines, RFC 7162
+    /// §4). Every other message counts as t bytes. A UID without an answer (expunged) counts as
+    /// empty.
     func sizedBatches(_ uids: [UInt32], maxBodySize: UInt32, batchSize: Int, batchBytes: Int) async throws -> [UIDSet] {
+        let threshold = UInt64(max(1, batchBytes / batchSize))
+        let wanted = Set(uids)
+        let large = try await uidSearch(.and([.uid(.from(uids.min() ?? 1)), .larger(UInt32(clamping: threshold))]))
+            .filter { wanted.contains($0) }
         var sizes: [UInt32: UInt64] = [:]
-        for start in stride(from: 0, to: uids.count, by: 500) {
-            let chunk = UIDSet(values: uids[start..<min(start + 500, uids.count)])
+        for start in stride(from: 0, to: large.count, by: 500) {
+            let chunk = UIDSet(values: large[start..<min(start + 500, large.count)])
             for fetch in try await uidFetch(chunk, items: [.uid, .rfc822Size]) {
                 if let uid = fetch.uid, let size = fetch.rfc822Size { sizes[uid] = size }
             }
@@ -107,7 +113,7 @@ extension IMAPSession {
         var current: [UInt32] = []
         var bytes: UInt64 = 0
         for uid in uids {
-            let size = min(sizes[uid] ?? 0, UInt64(maxBodySize))
+            let size = min(sizes[uid] ?? threshold, UInt64(maxBodySize))
             if !current.isEmpty, current.count >= batchSize || bytes + size > UInt64(batchBytes) {
                 batches.append(UIDSet(values: current))
                 current.removeAll(keepingCapacity: true)

@@ -256,6 +256,7 @@ struct SegmentWriter {
         case .unseen: raw("UNSEEN")
         case .deleted: raw("DELETED")
         case .undeleted: raw("UNDELETED")
+        case let .larger(size): raw("LARGER \(size)")
         case let .header(name, value):
             raw("HEADER ")
             try astring(name)

@@ -11,6 +11,8 @@ public indirect enum SearchKey: Hashable, Sendable {
     case unseen
     case deleted
     case undeleted
+    /// `LARGER n`: RFC822.SIZE larger than n octets.
+    case larger(UInt32)
     case header(String, String)
     case subject(String)
     case from(String)
@@ -42,6 +44,7 @@ public indirect enum SearchKey: Hashable, Sendable {
         case .unseen: return "UNSEEN"
         case .deleted: return "DELETED"
         case .undeleted: return "UNDELETED"
+        case let .larger(size): return "LARGER \(size)"
         case let .header(name, value): return "HEADER \(name) <\(value.utf8.count) bytes>"
         case let .subject(value): return "SUBJECT <\(value.utf8.count) bytes>"
         case let .from(value): return "FROM <\(value.utf8.count) bytes>"

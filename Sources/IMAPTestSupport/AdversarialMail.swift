@@ -16,9 +16,18 @@ public enum AdversarialMail {
 
     static let megabyte = 1 << 20
 
-    /// `text` with LF line ends made CRLF.
+    /// `text` with LF line ends made CRLF (CRLF stays; a bare CR stays bare), in one pass over
+    /// the bytes: several samples are megabytes long.
     static func crlf(_ text: String) -> [UInt8] {
-        Array(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + text.utf8.count / 16)
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == 0x0A, previous != 0x0D { bytes.append(0x0D) }
+            bytes.append(byte)
+            previous = byte
+        }
+        return bytes
     }
 
     /// A message with a Subject naming the sample, `headers` and `body`.

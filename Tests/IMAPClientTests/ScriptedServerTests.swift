@@ -319,10 +319,13 @@ struct FetchEarlyStopTests {
         #expect(outcome.failures.isEmpty, "\(outcome.failures)")
     }
 
-    @Test func batchesAreCutByBytesFromTheSizesAskedForFirst() async throws {
-        // Sizes 600, 600, 300, 2000 with a 1,000-byte budget: [1], [2, 3], [4] (alone: larger).
+    @Test func batchesAreCutByBytesFromTheSizesOfTheLargeMessages() async throws {
+        // A 1,000-byte budget for 100 messages: messages over 10 bytes are asked for. Sizes 600,
+        // 600, 300, 2000: [1], [2, 3], [4] (alone: larger than the budget).
         let server = try await ScriptedIMAPServer.start([
             .send("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n"),
+            .expect("UID SEARCH UID 1:* LARGER 10"),
+            .send("* SEARCH 1 2 3 4 9\r\n{tag} OK done\r\n"),
             .expect("UID FETCH 1:4 (UID RFC822.SIZE)"),
             .send("* 1 FETCH (UID 1 RFC822.SIZE 600)\r\n* 2 FETCH (UID 2 RFC822.SIZE 600)\r\n"
                 + "* 3 FETCH (UID 3 RFC822.SIZE 300)\r\n* 4 FETCH (UID 4 RFC822.SIZE 2000)\r\n{tag} OK sizes\r\n"),

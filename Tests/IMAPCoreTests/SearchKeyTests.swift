@@ -19,6 +19,7 @@ struct SearchKeyTests {
         (.unseen, "UNSEEN"),
         (.deleted, "DELETED"),
         (.undeleted, "UNDELETED"),
+        (.larger(167_772), "LARGER 167772"),
         (.uid(.wire("1:3,7,9:*")), "UID 1:3,7,9:*"),
         (.uid(.from(4242)), "UID 4242:*"),
         (.since(year: 2024, month: 1, day: 5), "SINCE 5-Jan-2024"),
