@@ -52,14 +52,17 @@ struct Run: AsyncParsableCommand {
             printError("run: cannot open the state store in \(configuration.stateDirectory): \(error)")
             throw ExitCode(73)
         }
-        let notifier = SystemdNotifier()
+        // Sent from a thread of its own: a service manager slow to read must not stall the daemon.
+        let notifications = NotificationQueue()
         // systemd wants a ping at least every WatchdogSec=; every half of it leaves a margin.
-        let watchdog = notifier.watchdogIntervalMicroseconds.map { usec in
-            (interval: Duration.microseconds(Int64(usec / 2)), ping: { @Sendable in _ = notifier.notify("WATCHDOG=1") })
+        let watchdog = notifications.notifier.watchdogIntervalMicroseconds.map { usec in
+            (interval: Duration.microseconds(Int64(usec / 2)), ping: { @Sendable in notifications.send("WATCHDOG=1") })
         }
         let notices = ServiceManagerNotices(
-            ready: { notifier.notify("READY=1") }, status: { notifier.notify("STATUS=" + $0) },
-            reloading: { notifier.reloading() }, stopping: { notifier.notify("STOPPING=1") }, watchdog: watchdog)
+            ready: { notifications.send("READY=1") }, status: { notifications.status($0) },
+            reloading: { notifications.reloading() }, stopping: { notifications.send("STOPPING=1") }, watchdog: watchdog)
+        // STOPPING=1 and the last status out before the process ends.
+        defer { notifications.flush() }
         try await Daemon(configuration: configuration, logger: logger, configurationPath: options.config).run(notices: notices)
     }
 }

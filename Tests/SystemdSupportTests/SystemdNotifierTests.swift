@@ -49,4 +49,35 @@ struct SystemdNotifierTests {
         #expect(lines.last?.hasPrefix("MONOTONIC_USEC=") == true)
         #expect(usec >= before && usec - before < 5_000_000, "\(usec) vs \(before)")
     }
+
+    /// The queue in front of sd_notify: a reader that falls behind blocks the queue's thread,
+    /// never the caller; order is kept and status lines are coalesced. (In this suite: the
+    /// tests share NOTIFY_SOCKET.)
+    @Test func aReaderThatFallsBehindNeverBlocksTheCaller() async throws {
+        let socket = try DatagramSocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+        let queue = NotificationQueue()
+        // Nobody reads yet: a datagram socket holds net.unix.max_dgram_qlen (often 10) messages,
+        // then sendmsg blocks. Sent straight from here, this would never return.
+        let started = ContinuousClock.now
+        queue.send("READY=1")
+        for index in 1...1000 { queue.status("line \(index)") }
+        for _ in 1...50 { queue.send("WATCHDOG=1") }
+        queue.send("STOPPING=1")
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(!queue.flush(timeout: .milliseconds(300)), "the queue's thread waits on the full socket")
+
+        let messages = try await socket.messages { $0.last == "STOPPING=1" }
+        #expect(queue.flush())
+        #expect(messages.first == "READY=1")
+        #expect(messages.last == "STOPPING=1")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count == 50)
+        let statuses = messages.filter { $0.hasPrefix("STATUS=") }
+        #expect(!statuses.isEmpty && statuses.count < 100, "\(statuses.count) status datagrams for 1,000 lines")
+        #expect(statuses.last == "STATUS=line 1000")
+        // Each line sent is newer than the one before.
+        let numbers = statuses.compactMap { Int($0.dropFirst("STATUS=line ".count)) }
+        #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count)
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import IMAPClient
 import IMAPTestSupport
 import Testing
+import TriggerCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -108,5 +109,42 @@ struct DaemonNotifyTests {
         #expect(pings >= 10, "\(pings) pings in 3 s at one per 0.2 s")
         #expect(!scenario.daemon.log.contains("watcher wedged"))
         try await scenario.close()
+    }
+
+    @Test("Dovecot: 40 profiles behind a stalling server: READY first, then 16 connects at a time; the queue moves once the server answers")
+    func boundedConnects() async throws {
+        let env = try DovecotEnvironment.require()
+        let proxy = try await FaultProxy.start(to: env.host, port: env.plainPort)
+        proxy.setMode(.stall)
+        // A long connect timeout: the 16 stalled attempts hold their permits for the whole check.
+        let server = #"{"host": "127.0.0.1", "port": \#(proxy.port), "security": "none", "allowInsecure": true, "timeout": "60s"}"#
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
+        let profiles = (1...40).map { index in
+            DaemonHarness.profile(env, name: "p\(index)", user: "mt2", mailboxes: ["INBOX"], flows: flows, server: server)
+        }
+        let daemon = try DaemonHarness(profiles: profiles)
+        let notify = try DatagramSocket()
+        try daemon.start(password: env.password, environment: ["NOTIFY_SOCKET": notify.path])
+        var messages = try await notify.messages { $0.contains("READY=1") }
+        #expect(messages.first == "READY=1", "\(messages)")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while proxy.accepted < ConnectGate.defaultLimit, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // A second more: no 17th connection while the 16 are unanswered.
+        messages = try await notify.messages(until: { _ in false }, timeout: .seconds(1), after: messages)
+        #expect(proxy.accepted == ConnectGate.defaultLimit)
+        #expect(proxy.open == ConnectGate.defaultLimit)
+        // Queued or stalled, every watcher says it is connecting.
+        let status = try daemon.command(["status", "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+        let states = (report?["mailboxes"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+        #expect(states.count == 40 && states.allSatisfy { $0 == "connecting" }, "\(status.output)")
+        // The server answers: the stalled attempts fail and back off, the queue moves, all 40 watch.
+        proxy.setMode(.forward)
+        #expect(proxy.cutAll() == ConnectGate.defaultLimit)
+        try await daemon.waitForLog("watching", count: 40, timeout: .seconds(30))
+        #expect(try await daemon.stop() == 0)
+        await proxy.stop()
     }
 }

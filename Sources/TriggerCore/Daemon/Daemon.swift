@@ -40,11 +40,15 @@ public struct Daemon: Sendable {
             publisher.watchersChanged($0)
         }
         let logger = self.logger
+        // Shared by every watcher, and across reloads: a restart of a thousand watchers
+        // connects a few at a time (connections come up after READY).
+        let connectGate = ConnectGate()
         let supervisor = WatcherSupervisor(profiles: listening, board: board, logger: logger) { profile, mailbox in
             let synchronizer = MailboxSynchronizer(store: store, planner: IngestPlanner(profile: profile, mailbox: mailbox),
                                                    logger: logger, onQueued: { dispatcher.offer($0) })
             return MailboxWatcher(connector: tokens.connector(for: profile, logger: logger), synchronizer: synchronizer,
-                                  logger: logger, idleReissue: min(profile.refreshInterval, .seconds(540)), board: board)
+                                  logger: logger, idleReissue: min(profile.refreshInterval, .seconds(540)), board: board,
+                                  connectGate: connectGate)
         }
         var heartbeat = Heartbeat(store: store, logger: logger)
         heartbeat.afterBeat = {

@@ -23,6 +23,8 @@ public final class MailboxWatcher: Service, Sendable {
     /// How long a session must have been watching for its end to restart the backoff: shorter
     /// sessions that end in a failure count as failures in a row.
     public let stableSession: Duration
+    /// Shared by every watcher of the daemon: how many connect at once (``ConnectGate``).
+    public let connectGate: ConnectGate
     /// The watcher's own waits (the IDLE re-issue, the backoff), on the clock given at init: the
     /// continuous clock, or a faster one in tests that simulate hours (`ScaledClock`).
     let sleep: @Sendable (Duration) async throws -> Void
@@ -33,8 +35,10 @@ public final class MailboxWatcher: Service, Sendable {
 
     public init(connector: ProfileConnector, synchronizer: MailboxSynchronizer, logger: Logger,
                 backoff: ReconnectBackoff = ReconnectBackoff(), idleReissue: Duration = .seconds(540), board: WatcherBoard? = nil,
-                stableSession: Duration = .seconds(30), clock: some Clock<Duration> = ContinuousClock()) {
+                stableSession: Duration = .seconds(30), connectGate: ConnectGate = ConnectGate(),
+                clock: some Clock<Duration> = ContinuousClock()) {
         self.connector = connector
+        self.connectGate = connectGate
         self.stableSession = stableSession
         sleep = { duration in try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil) }
         self.board = board
@@ -138,11 +142,20 @@ public final class MailboxWatcher: Service, Sendable {
     func session(connected: () -> Void) async throws {
         report(.connecting)
         let connector = self.connector, synchronizer = self.synchronizer
-        let session = try await transient { try await connector.open() }
+        let (session, opened) = try await connectGate.withPermit(onWait: waitForTurn) {
+            proveAlive(for: stepAllowance)
+            let session = try await transient { try await connector.open() }
+            proveAlive(for: stepAllowance)
+            do {
+                return (session, try await transient { try await synchronizer.open(session) })
+            } catch {
+                await session.close()
+                throw error
+            }
+        }
         proveAlive(for: stepAllowance)
         do {
-            var selected = try await transient { try await synchronizer.open(session) }
-            proveAlive(for: stepAllowance)
+            var selected = opened
             var useIdle = false
             if profile.mode != .poll {
                 useIdle = try await session.supports(.idle)
@@ -260,6 +273,12 @@ public final class MailboxWatcher: Service, Sendable {
     }
 
     var stepAllowance: Duration { Self.stepAllowance(profile) }
+
+    /// Queued behind other watchers' connects: no promise of its own (the holders of the gate
+    /// keep theirs, so a stuck queue still shows as their wedge, not as a thousand).
+    func waitForTurn() {
+        board?.set(profile: profile.name, mailbox: mailbox, .connecting, aliveFor: nil)
+    }
 
     func proveAlive(for duration: Duration) {
         board?.alive(profile: profile.name, mailbox: mailbox, for: duration)
