@@ -11,11 +11,18 @@
 #            mbsync's rate downloading the same mailbox from the same server.
 #   idle     CPU % and max RSS over BENCH_IDLE_SECONDS with 1 and BENCH_IDLE_MAILBOXES watched
 #            mailboxes (IDLE) and no new mail. Target at 100: CPU <= 1 %, RSS <= 40 MB.
+#   scale    BENCH_SCALE_MAILBOXES users' INBOXes (one profile each) watched with IDLE by one
+#            daemon: start to READY=1 (target <= 1 s at 1,000 profiles) and to every mailbox
+#            watching, read from a stand-in NOTIFY_SOCKET; CPU and RSS over BENCH_IDLE_SECONDS
+#            with no new mail (targets: CPU <= 2 %, RSS <= 150 MB, peak included); then
+#            BENCH_SCALE_MESSAGES appends spread over BENCH_SCALE_USERS of the mailboxes, each
+#            with its own bare IDLE floor client (the latency targets above).
 # Prints a summary table and exits 1 if a target was missed (2 on a setup error).
 #
 # Environment:
 #   BENCH_LATENCY_COUNT (200)  BENCH_BURST_COUNT (10000)  BENCH_BURST_RUNS (3)  BENCH_IDLE_SECONDS (60)
-#   BENCH_IDLE_MAILBOXES (100) BENCH_SKIP (e.g. "burst,idle"; phases: latency burst idle)
+#   BENCH_IDLE_MAILBOXES (100) BENCH_SKIP (e.g. "burst,idle"; phases: latency burst idle scale)
+#   BENCH_SCALE_MAILBOXES (1000) BENCH_SCALE_MESSAGES (100) BENCH_SCALE_USERS (20)
 #   BENCH_DIR (/tmp/mt-bench: the Dovecot instance)  BENCH_TLS_PORT (16993)
 #   BENCH_PLAIN_PORT (16143)  BENCH_WEBHOOK_PORT (16880)  BENCH_CONCURRENCY (16)
 #   BENCH_WORK (a new /tmp/mt-bench-run.XXXXXX: configs, logs, per-message CSV, results)
@@ -30,6 +37,9 @@ burst_count=${BENCH_BURST_COUNT:-10000}
 burst_runs=${BENCH_BURST_RUNS:-3}
 idle_seconds=${BENCH_IDLE_SECONDS:-60}
 idle_mailboxes=${BENCH_IDLE_MAILBOXES:-100}
+scale_mailboxes=${BENCH_SCALE_MAILBOXES:-1000}
+scale_messages=${BENCH_SCALE_MESSAGES:-100}
+scale_users=${BENCH_SCALE_USERS:-20}
 skip=${BENCH_SKIP:-}
 server_dir=${BENCH_DIR:-/tmp/mt-bench}
 tls_port=${BENCH_TLS_PORT:-16993}
@@ -48,14 +58,16 @@ bench=$root/scripts/bench
 server=$root/scripts/imap-test-server.sh
 python=${PYTHON:-python3}
 # One user per phase, so that their inotify instances (counted per uid) and sessions stay apart.
-latency_user=mt7 burst_user=mt8 idle_user=mt6
+# The scale phase has users mt11.. of its own.
+latency_user=mt7 burst_user=mt8 idle_user=mt6 scale_first=11
 
 log() { printf '[bench-daemon] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 now_ms() { date +%s%3N; }
 skipped() { [[ ",${skip// /,}," == *",$1,"* ]]; }
 
-for n in "$latency_count" "$burst_count" "$burst_runs" "$idle_seconds" "$idle_mailboxes" "$concurrency"; do
+for n in "$latency_count" "$burst_count" "$burst_runs" "$idle_seconds" "$idle_mailboxes" "$concurrency" \
+    "$scale_mailboxes" "$scale_messages" "$scale_users"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_* counts must be positive integers (got '$n')"
 done
 (($(id -u) == 0)) || die "must run as root (the private Dovecot switches to per-user uids)"
@@ -122,7 +134,11 @@ fi
 
 log "starting a private Dovecot in $server_dir (tls $tls_port, plain $plain_port)"
 "$server" stop "$server_dir" >/dev/null 2>&1 || true
-MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port MT_IMAP_OAUTH_PORT=$((plain_port + 37)) "$server" start "$server_dir" >&2
+user_count=8
+skipped scale || user_count=$((scale_first + scale_mailboxes - 1))
+((user_count <= 2000)) || die "BENCH_SCALE_MAILBOXES is at most $((2000 - scale_first + 1))"
+MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port MT_IMAP_OAUTH_PORT=$((plain_port + 37)) MT_IMAP_USER_COUNT=$user_count \
+    "$server" start "$server_dir" >&2
 eval "$("$server" env "$server_dir")"
 keepalive=$(sed -n 's/^ *imap_idle_notify_interval = //p' "$server_dir/dovecot.conf")
 log "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), imap_idle_notify_interval = $keepalive"
@@ -134,7 +150,7 @@ maildir_of() { printf '%s/mail/%s/Maildir' "$server_dir" "$1"; }
 imap_args=(--port "$MT_IMAP_TLS_PORT" --ca "$MT_IMAP_CA_FILE" --password-file "$password_file")
 
 phases=()
-for phase in latency burst idle; do skipped "$phase" || phases+=("\"$phase\""); done
+for phase in latency burst idle scale; do skipped "$phase" || phases+=("\"$phase\""); done
 (IFS=,; echo "[${phases[*]}]") >"$results/phases.json"
 
 # ------------------------------------------------------------------ helpers ---
@@ -454,9 +470,112 @@ PY
     done
 }
 
+# ------------------------------------------------------------------- scale ---
+# notified NAME TEXT: the epoch-ms of the first datagram in $work/NAME/notify.log containing TEXT.
+notified() {
+    awk -v text="$2" 'index($0, text) { print int($1); exit }' "$work/$1/notify.log" 2>/dev/null
+}
+
+run_scale() {
+    local n=$scale_mailboxes last=$((scale_first + scale_mailboxes - 1)) name=scale
+    local notify_pid t0 ready_at watching_at deadline i
+    log "=== scale: $n mailboxes (users mt$scale_first..mt$last, a profile each, INBOX, IDLE), no new mail"
+    mkdir -p "$work/$name"
+    rm -rf "$work/$name/state"
+    "$python" - "$work/$name/config.json" "$work/$name/state" "$scale_first" "$last" "$MT_IMAP_HOST" "$MT_IMAP_TLS_PORT" \
+        "$MT_IMAP_CA_FILE" "$password_file" "$webhook_port" "$concurrency" <<'PY'
+import json, sys
+out, state, first, last, host, port, ca, password, webhook, concurrency = sys.argv[1:]
+profiles = [{
+    "name": f"mt{k}",
+    "server": {"host": host, "port": int(port), "security": "tls", "tls": {"caFile": ca}},
+    "auth": {"method": "password", "username": f"mt{k}", "password": {"file": password}},
+    "mailboxes": ["INBOX"], "mode": "auto", "startFrom": "new",
+    "flows": [{"name": "all", "actions": [{"type": "webhook", "url": f"http://127.0.0.1:{webhook}/hook"}]}],
+} for k in range(int(first), int(last) + 1)]
+json.dump({"stateDirectory": state, "delivery": {"concurrency": int(concurrency)}, "profiles": profiles},
+          open(out, "w"), indent=1)
+PY
+    "$mailtrigger" check --config "$work/$name/config.json" >/dev/null || die "invalid benchmark config $work/$name/config.json"
+    start_receiver "$name"
+    "$python" "$bench/notify_listen.py" "$work/$name/notify.sock" "$work/$name/notify.log" --max-seconds 7200 \
+        2>"$work/$name/notify.err" &
+    notify_pid=$!
+    pids+=("$notify_pid")
+    for ((i = 0; i < 100; i++)); do [[ -S $work/$name/notify.sock ]] && break; sleep 0.05; done
+    [[ -S $work/$name/notify.sock ]] || die "the notify listener did not start"
+
+    # Every watched mailbox holds a socket: more than the 1,024 open files a shell or a unit
+    # gives by default (the daemon raises its soft limit to the hard one itself).
+    t0=$(now_ms)
+    NOTIFY_SOCKET=$work/$name/notify.sock "$mailtrigger" run --config "$work/$name/config.json" --log-level warning \
+        2>"$work/$name/daemon.log" >&2 &
+    daemon_pid=$!
+    pids+=("$daemon_pid")
+    deadline=$(($(now_ms) + 30000))
+    until ready_at=$(notified "$name" "READY=1") && [[ -n $ready_at ]]; do
+        (($(now_ms) < deadline)) || die "no READY=1 within 30 s"
+        kill -0 "$daemon_pid" 2>/dev/null || { tail -20 "$work/$name/daemon.log" >&2; die "the daemon exited"; }
+        sleep 0.01
+    done
+    log "READY=1 after $((ready_at - t0)) ms"
+    deadline=$(($(now_ms) + 600000))
+    until watching_at=$(notified "$name" ": $n watching;") && [[ -n $watching_at ]]; do
+        (($(now_ms) < deadline)) || { tail -3 "$work/$name/notify.log" >&2; die "not every mailbox watching within 600 s"; }
+        kill -0 "$daemon_pid" 2>/dev/null || { tail -20 "$work/$name/daemon.log" >&2; die "the daemon exited"; }
+        sleep 0.1
+    done
+    log "every mailbox watching $((watching_at - t0)) ms after the start; $(grep -c 'STATUS=' "$work/$name/notify.log") status lines"
+    # Let the last sessions enter IDLE, then measure with no new mail.
+    sleep 5
+    local sessions
+    sessions=$(pgrep -c -f '^dovecot/imap \[mt[0-9]+ .*IDLE\]' || true)
+    log "Dovecot IDLE sessions: $sessions; sampling the daemon (pid $daemon_pid) for ${idle_seconds}s"
+    "$python" "$bench/proc_sample.py" "$daemon_pid" "$idle_seconds" --json "$work/$name/sample.json" >/dev/null
+
+    # Latency: appends spread over scale_users of the mailboxes, each with its own floor client.
+    local users floor_pids=() user
+    users=$("$python" -c 'import random, sys; f, l, k = map(int, sys.argv[1:]); print(",".join(f"mt{u}" for u in random.Random(11).sample(range(f, l + 1), min(k, l - f + 1))))' \
+        "$scale_first" "$last" "$scale_users")
+    log "latency: $scale_messages messages over $(tr ',' '\n' <<<"$users" | wc -l) mailboxes ($users)"
+    for user in ${users//,/ }; do
+        rm -f "$work/$name/floor-$user.log" "$work/$name/floor-$user.ready"
+        "$python" "$bench/idle_floor.py" "${imap_args[@]}" --user "$user" --mailbox INBOX \
+            --out "$work/$name/floor-$user.log" --ready "$work/$name/floor-$user.ready" \
+            --max-seconds $((scale_messages * 20 + 120)) 2>"$work/$name/floor-$user.err" &
+        floor_pids+=($!)
+        pids+=($!)
+    done
+    for user in ${users//,/ }; do
+        for ((i = 0; i < 150; i++)); do [[ -e $work/$name/floor-$user.ready ]] && break; sleep 0.1; done
+        [[ -e $work/$name/floor-$user.ready ]] || { cat "$work/$name/floor-$user.err" >&2; die "the floor client of $user did not reach IDLE"; }
+    done
+    timeout $((scale_messages * 16 + 120)) "$python" "$bench/append_latency.py" "${imap_args[@]}" --user "${users%%,*}" --users "$users" \
+        --mailbox INBOX --count "$scale_messages" --keys "$work/$name/keys.log" --floor "$work/$name/floor-{user}.log" \
+        --csv "$work/$name/latency.csv" --json "$results/scale-latency.json" >/dev/null ||
+        log "append_latency.py failed (exit $?)"
+    local pid
+    for pid in "${floor_pids[@]}"; do stop_pid "$pid" 10; done
+    "$python" - "$work/$name/sample.json" "$results/scale.json" "$n" "$((ready_at - t0))" "$((watching_at - t0))" "$sessions" \
+        "$(grep -c 'STATUS=' "$work/$name/notify.log")" "$(awk '/VmHWM/ { print $2 }' "/proc/$daemon_pid/status")" <<'PY'
+import json, sys
+sample = json.load(open(sys.argv[1]))
+n, ready, watching, sessions, statuses, hwm = map(int, sys.argv[3:])
+sample.update({"mailboxes": n, "ready_ms": ready, "all_watching_ms": watching, "idle_sessions": sessions,
+               "status_datagrams": statuses, "hwm_end_mb": hwm / 1024.0})
+json.dump(sample, open(sys.argv[2], "w"), indent=1)
+PY
+    log "scale: $(tr -d "\n " <"$results/scale.json")"
+    stop_pid "$daemon_pid" 60
+    stop_pid "$receiver_pid" 10
+    stop_pid "$notify_pid" 10
+    daemon_warnings "$name"
+}
+
 skipped latency || run_latency
 skipped burst || run_burst
 skipped idle || run_idle
+skipped scale || run_scale
 
 if grep -q "Inotify instance limit" "$server_dir/log/dovecot.log" 2>/dev/null; then
     log "note: Dovecot hit the per-uid inotify instance limit during the run (fell back to 1 s polling):"

@@ -667,8 +667,8 @@ cmd_start() {
 	valid_port "$tls_port" || die "bad MT_IMAP_TLS_PORT '$tls_port'"
 	valid_port "$plain_port" || die "bad MT_IMAP_PLAIN_PORT '$plain_port'"
 	[[ $tls_port != "$plain_port" ]] || die "MT_IMAP_TLS_PORT and MT_IMAP_PLAIN_PORT must differ"
-	if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 1 || count > 999)); then
-		die "bad MT_IMAP_USER_COUNT '$count' (1..999)"
+	if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 1 || count > 2000)); then
+		die "bad MT_IMAP_USER_COUNT '$count' (1..2000)"
 	fi
 	[[ $keepalive =~ ^[0-9]+\ *(secs?|mins?)$ ]] || die "bad MT_IMAP_IDLE_KEEPALIVE '$keepalive' (e.g. '1 secs', '2 mins')"
 	local p

@@ -42,6 +42,13 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "mailtrigger")
+        let openFiles = OpenFileLimit.raise()
+        let watchers = configuration.profiles.filter(\.listen).reduce(0) { $0 + $1.mailboxes.count }
+        let needed = OpenFileLimit.needed(watchers: watchers, deliveryConcurrency: configuration.delivery.concurrency)
+        if openFiles < needed {
+            logger.warning("too few open files allowed for the watched mailboxes; raise LimitNOFILE= (or ulimit -Hn)",
+                           metadata: ["MT_OPEN_FILES": "\(openFiles)", "MT_NEEDED": "\(needed)", "MT_WATCHERS": "\(watchers)"])
+        }
         do {
             if try StateStore.open(for: configuration).created {
                 // Also what a state database deleted while the daemon was stopped looks like.

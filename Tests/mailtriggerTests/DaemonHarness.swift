@@ -72,14 +72,16 @@ final class DaemonHarness: @unchecked Sendable {
         """#
     }
 
-    /// Starts the daemon; stderr goes to the log file (appended across restarts).
-    func start(password: String, environment extra: [String: String] = [:]) throws {
+    /// Starts the daemon; stderr goes to the log file (appended across restarts). `launcher`: a
+    /// command that runs it (say `prlimit --nofile=…`), ending in the program's place.
+    func start(password: String, environment extra: [String: String] = [:], launcher: [String] = []) throws {
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: MailtriggerProcess.binary)
-        process.arguments = ["run", "--config", configPath, "--log-level", "debug"]
+        let command = launcher + [MailtriggerProcess.binary, "run", "--config", configPath, "--log-level", "debug"]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         environment["MT_TEST_IMAP_PASSWORD"] = password
         environment.merge(extra) { $1 }

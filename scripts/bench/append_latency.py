@@ -4,7 +4,11 @@ with the bare IDLE client's EXISTS.
 
     append_latency.py --port P --ca CA --user U --password-file F --mailbox M --count N \
         --keys RECEIVER_KEYS_LOG --floor FLOOR_LOG --csv OUT.csv --json OUT.json \
-        [--timeout 15] [--jitter-ms 200]
+        [--timeout 15] [--jitter-ms 200] [--users U1,U2,... --floor 'DIR/floor-{user}.log']
+
+With --users (the scale phase: one profile per user, named after it), message i goes to user
+i mod n, each user has its own floor client and file ({user} in --floor), and webhooks are
+matched by (profile, UID).
 
 For message i: waits a random 0..jitter ms (so appends do not lock into phase with the
 server's 1 s IDLE timers), APPENDs it (LITERAL+), takes t0 = epoch-ms when the tagged OK is
@@ -84,57 +88,70 @@ def main() -> int:
     parser.add_argument("--json", required=True)
     parser.add_argument("--timeout", type=float, default=15.0)
     parser.add_argument("--jitter-ms", type=float, default=200.0)
+    parser.add_argument("--users", help="comma-separated users, one profile each (named after the user)")
     args = parser.parse_args()
 
     rng = random.Random(7)
-    connection = imapraw.Connection(args.host, args.port, args.ca)
-    connection.login(args.user, imapraw.read_password(args.password_file))
-    base = connection.status_messages(args.mailbox)
-    keys, floor = Tail(args.keys), Tail(args.floor)
-    received: dict[int, float] = {}   # uid -> receive epoch-ms (first request)
-    exists: dict[int, float] = {}     # sequence number -> EXISTS epoch-ms
+    users = args.users.split(",") if args.users else [args.user]
+    password = imapraw.read_password(args.password_file)
+    connections, base, floors, appended = {}, {}, {}, {}
+    for user in users:
+        connections[user] = imapraw.Connection(args.host, args.port, args.ca)
+        connections[user].login(user, password)
+        base[user] = connections[user].status_messages(args.mailbox)
+        floors[user] = Tail(args.floor.format(user=user))
+        appended[user] = 0
+    keys = Tail(args.keys)
+    received: dict[tuple[str, int], float] = {}   # (profile, uid) -> receive epoch-ms (first request)
+    exists: dict[tuple[str, int], float] = {}     # (user, sequence number) -> EXISTS epoch-ms
     rows = []
     started = time.monotonic()
+
+    def profile_of(user: str) -> str:
+        return user if args.users else "bench"
 
     def poll() -> None:
         for line in keys.lines():
             stamp, _, key = line.partition(" ")
-            parts = key.rsplit("/", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                received.setdefault(int(parts[1]), float(stamp))
-        for line in floor.lines():
-            stamp, _, n = line.partition(" ")
-            if n.strip().isdigit():
-                exists.setdefault(int(n), float(stamp))
+            parts = key.split("/")
+            # <profile>/<mailbox>/<uidvalidity>/<uid>/<flow>; the mailbox has no '/' here.
+            if len(parts) == 5 and parts[3].isdigit():
+                received.setdefault((parts[0], int(parts[3])), float(stamp))
+        for user, floor in floors.items():
+            for line in floor.lines():
+                stamp, _, n = line.partition(" ")
+                if n.strip().isdigit():
+                    exists.setdefault((user, int(n)), float(stamp))
 
     for i in range(1, args.count + 1):
+        user = users[(i - 1) % len(users)]
         time.sleep(rng.uniform(0, args.jitter_ms) / 1000.0)
         body = messages.message(i, seed=int(time.time()), tag="latency", crlf=True)
-        _, uid, t0 = connection.append(args.mailbox, body)
+        _, uid, t0 = connections[user].append(args.mailbox, body)
         if uid is None:
             print("append_latency: the server sent no APPENDUID", file=sys.stderr)
             return 2
-        sequence = base + i
+        appended[user] += 1
+        sequence = base[user] + appended[user]
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             poll()
-            if uid in received and sequence in exists:
+            if (profile_of(user), uid) in received and (user, sequence) in exists:
                 break
             time.sleep(0.002)
-        mt = received.get(uid)
-        fl = exists.get(sequence)
-        rows.append((i, uid, t0, fl, mt))
+        rows.append((i, user, uid, t0, sequence))
         if i % 50 == 0 or i == args.count:
             print(f"append_latency: {i}/{args.count} appended ({time.monotonic() - started:.0f} s)", file=sys.stderr)
-    connection.logout()
+    for connection in connections.values():
+        connection.logout()
     time.sleep(1.2)  # one more receiver flush: catch a late first delivery of a timed-out one
     poll()
 
     latency, base_floor, added = [], [], []
     with open(args.csv, "w", encoding="ascii") as out:
-        out.write("i,uid,append_ok_ms,floor_exists_ms,webhook_ms,floor_latency_ms,mailtrigger_latency_ms,added_ms\n")
-        for i, uid, t0, _, _ in rows:
-            fl, mt = exists.get(base + i), received.get(uid)
+        out.write("i,user,uid,append_ok_ms,floor_exists_ms,webhook_ms,floor_latency_ms,mailtrigger_latency_ms,added_ms\n")
+        for i, user, uid, t0, sequence in rows:
+            fl, mt = exists.get((user, sequence)), received.get((profile_of(user), uid))
             f_lat = fl - t0 if fl is not None else None
             m_lat = mt - t0 if mt is not None else None
             a = m_lat - f_lat if f_lat is not None and m_lat is not None else None
@@ -145,11 +162,12 @@ def main() -> int:
             if a is not None:
                 added.append(a)
             fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
-            out.write(f"{i},{uid},{t0:.3f},{fmt(fl)},{fmt(mt)},{fmt(f_lat)},{fmt(m_lat)},{fmt(a)}\n")
+            out.write(f"{i},{user},{uid},{t0:.3f},{fmt(fl)},{fmt(mt)},{fmt(f_lat)},{fmt(m_lat)},{fmt(a)}\n")
     result = {
         "count": args.count,
-        "missing_webhook": sum(1 for _, uid, *_ in rows if uid not in received),
-        "missing_floor": sum(1 for i, *_ in rows if base + i not in exists),
+        "users": len(users),
+        "missing_webhook": sum(1 for _, user, uid, *_ in rows if (profile_of(user), uid) not in received),
+        "missing_floor": sum(1 for _, user, _, _, sequence in rows if (user, sequence) not in exists),
         "mailtrigger": summarize(latency),
         "floor": summarize(base_floor),
         "added": summarize(added),
