@@ -23,6 +23,8 @@
 #   BENCH_LATENCY_COUNT (200)  BENCH_BURST_COUNT (10000)  BENCH_BURST_RUNS (3)  BENCH_IDLE_SECONDS (60)
 #   BENCH_IDLE_MAILBOXES (100) BENCH_SKIP (e.g. "burst,idle"; phases: latency burst idle scale)
 #   BENCH_SCALE_MAILBOXES (1000) BENCH_SCALE_MESSAGES (100) BENCH_SCALE_USERS (20)
+#   BENCH_KEEPALIVE (the test server's "1 secs": every IDLE session gets `* OK Still here` each
+#   second; Dovecot ships "2 mins")
 #   BENCH_DIR (/tmp/mt-bench: the Dovecot instance)  BENCH_TLS_PORT (16993)
 #   BENCH_PLAIN_PORT (16143)  BENCH_WEBHOOK_PORT (16880)  BENCH_CONCURRENCY (16)
 #   BENCH_WORK (a new /tmp/mt-bench-run.XXXXXX: configs, logs, per-message CSV, results)
@@ -137,6 +139,7 @@ log "starting a private Dovecot in $server_dir (tls $tls_port, plain $plain_port
 user_count=8
 skipped scale || user_count=$((scale_first + scale_mailboxes - 1))
 ((user_count <= 2000)) || die "BENCH_SCALE_MAILBOXES is at most $((2000 - scale_first + 1))"
+MT_IMAP_IDLE_KEEPALIVE=${BENCH_KEEPALIVE:-1 secs} \
 MT_IMAP_TLS_PORT=$tls_port MT_IMAP_PLAIN_PORT=$plain_port MT_IMAP_OAUTH_PORT=$((plain_port + 37)) MT_IMAP_USER_COUNT=$user_count \
     "$server" start "$server_dir" >&2
 eval "$("$server" env "$server_dir")"
@@ -473,7 +476,7 @@ PY
 # ------------------------------------------------------------------- scale ---
 # notified NAME TEXT: the epoch-ms of the first datagram in $work/NAME/notify.log containing TEXT.
 notified() {
-    awk -v text="$2" 'index($0, text) { print int($1); exit }' "$work/$1/notify.log" 2>/dev/null
+    awk -v text="$2" 'index($0, text) { printf "%.0f\n", $1; exit }' "$work/$1/notify.log" 2>/dev/null
 }
 
 run_scale() {
@@ -529,7 +532,7 @@ PY
     # Let the last sessions enter IDLE, then measure with no new mail.
     sleep 5
     local sessions
-    sessions=$(pgrep -c -f '^dovecot/imap \[mt[0-9]+ .*IDLE\]' || true)
+    sessions=$(pgrep -c -f 'imap \[mt[0-9]+ .*IDLE\]' || true)
     log "Dovecot IDLE sessions: $sessions; sampling the daemon (pid $daemon_pid) for ${idle_seconds}s"
     "$python" "$bench/proc_sample.py" "$daemon_pid" "$idle_seconds" --json "$work/$name/sample.json" >/dev/null
 

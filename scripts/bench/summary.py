@@ -4,8 +4,8 @@ was missed (scripts/bench-daemon.sh).
 
     summary.py RESULTS_DIR
 
-Reads latency.json (append_latency.py), burst.json and idle-1.json / idle-N.json (written by
-bench-daemon.sh). A phase without its file is shown as skipped; a phase that ran but failed to
+Reads latency.json (append_latency.py), burst.json, idle-1.json / idle-N.json, scale.json and
+scale-latency.json (written by bench-daemon.sh). A phase without its file is shown as skipped; a phase that ran but failed to
 produce figures counts as a failed target.
 """
 from __future__ import annotations
@@ -102,6 +102,33 @@ def main() -> int:
               (idle["rss_max_mb"] <= 40.0) if targeted else None)
     if "idle" in phases and not any(n.startswith("idle-") for n in os.listdir(directory)):
         check("idle", "no result", "<= 1 % CPU, <= 40 MB", False)
+
+    scale = load(directory, "scale.json")
+    if scale is not None:
+        k = scale["mailboxes"]
+        targeted = k >= 1000
+        check(f"scale, {k} profiles: start to READY=1", f"{scale['ready_ms']} ms", "<= 1000 ms" if targeted else "-",
+              (scale["ready_ms"] <= 1000) if targeted else None)
+        check(f"scale, {k} mailboxes: start to every one watching", f"{scale['all_watching_ms'] / 1000:.1f} s "
+              f"({scale['idle_sessions']} IDLE sessions on the server)", "-", None)
+        check(f"scale, {k} mailboxes: CPU over {scale['seconds']:.0f} s, no new mail", f"{scale['cpu_percent']:.2f} %",
+              "<= 2 %" if targeted else "-", (scale["cpu_percent"] <= 2.0) if targeted else None)
+        peak = max(scale["rss_max_mb"], scale.get("hwm_end_mb", 0))
+        check(f"scale, {k} mailboxes: RSS peak since start (idle max, mean)",
+              f"{peak:.1f} MB ({scale['rss_max_mb']:.1f}, {scale['rss_mean_mb']:.1f})", "<= 150 MB" if targeted else "-",
+              (peak <= 150.0) if targeted else None)
+    elif "scale" in phases:
+        check("scale", "no result", "READY <= 1 s, CPU <= 2 %, RSS <= 150 MB", False)
+    scale_latency = load(directory, "scale-latency.json")
+    if scale_latency is not None:
+        a, m = scale_latency["added"], scale_latency["mailtrigger"]
+        what = f"scale latency ({scale_latency['count']} messages over {scale_latency.get('users', 1)} mailboxes)"
+        check(f"{what}: webhooks received", f"{m['n']}/{scale_latency['count']}", "all", scale_latency["missing_webhook"] == 0)
+        check(f"{what}: absolute p50/p99", f"{ms(m['p50'])} / {ms(m['p99'])}", "-", None)
+        check(f"{what}: added over floor p50", ms(a["p50"]), "<= 20 ms", a["p50"] is not None and a["p50"] <= 20)
+        check(f"{what}: added over floor p99", ms(a["p99"]), "<= 100 ms", a["p99"] is not None and a["p99"] <= 100)
+    elif "scale" in phases:
+        check("scale latency", "no result", "p50 <= 20 ms, p99 <= 100 ms added", False)
 
     widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "verdict")]) for i in range(4)]
     line = "  ".join("{:<%d}" % w for w in widths)
