@@ -154,6 +154,18 @@ extension IMAPSession {
         try await run(.uidExpunge(uids))
     }
 
+    /// Deletes exactly these messages: STORE `\Deleted`, then UID EXPUNGE (RFC 4315 §2.1).
+    /// Without UIDPLUS, refuses before touching anything: a plain EXPUNGE would also remove
+    /// other messages marked `\Deleted`, and a flag set with no expunge to follow would leave
+    /// the message marked for whoever expunges next.
+    public func uidDelete(_ uids: UIDSet) async throws {
+        guard try await supports(.uidPlus) else {
+            throw IMAPClientError(.unsupported, "server does not offer UIDPLUS (UID EXPUNGE); a safe delete is impossible")
+        }
+        try await run(.uidStore(uids, .add, [.deleted], silent: true))
+        try await run(.uidExpunge(uids))
+    }
+
     /// UID EXPUNGE (RFC 4315 §2.1): removes only these messages (they must be `\Deleted`).
     public func uidExpunge(_ uids: UIDSet) async throws {
         guard try await supports(.uidPlus) else {

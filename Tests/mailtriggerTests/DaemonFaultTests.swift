@@ -254,6 +254,7 @@ struct ProxiedDaemon {
 
     static func start(prefix: String, preload: Int = 0, bodyLines: Int = 1, extra: String = "", startFrom: String = #""all""#,
                       mode: FaultProxy.Mode = .forward, trigger: FaultProxy.Trigger? = nil, waitForWatching: Bool = true,
+                      flowExtra: String? = nil,
                       fill: (_ mailbox: String) async throws -> Void = { _ in },
                       prepare: (FaultProxy) -> Void = { _ in }) async throws -> ProxiedDaemon {
         let env = try DovecotEnvironment.require()
@@ -271,7 +272,8 @@ struct ProxiedDaemon {
         if let trigger { proxy.arm(trigger) }
         prepare(proxy)
         let server = #"{"host": "127.0.0.1", "port": \#(proxy.port), "security": "none", "allowInsecure": true, "timeout": "2s", "commandTimeout": "3s"}"#
-        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]}]"#
+        let more = flowExtra.map { ", " + $0 } ?? ""
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())"}]\#(more)}]"#
         let settings = [#""startFrom": \#(startFrom)"#, extra].filter { !$0.isEmpty }.joined(separator: ", ")
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows,
                                                                         extra: settings, server: server)])

@@ -58,9 +58,7 @@ public actor PostActionRunner {
                 case let .moveTo(target):
                     try await session.uidMove(set, to: target)
                     CrashSeam.midMove.pass()
-                case .delete:
-                    try await session.uidStore(set, .add, flags: [.deleted])
-                    try await session.uidExpunge(set)
+                case .delete: try await session.uidDelete(set)
                 }
             }
             return .succeeded

@@ -1,0 +1,110 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import IMAPTestSupport
+import Testing
+
+/// Post-actions against servers without MOVE (RFC 6851) or UIDPLUS (RFC 4315): the private
+/// Dovecot behind a `FaultProxy` that hides those capabilities from every connection. A move
+/// falls back to UID COPY + STORE `\Deleted` + UID EXPUNGE; without UIDPLUS a move or delete is
+/// refused with a reason and the message is left as it was — a plain EXPUNGE would also remove
+/// messages other clients marked `\Deleted`.
+@Suite("Post-actions on servers without MOVE or UIDPLUS", .serialized, .enabled(if: DovecotEnvironment.shouldRun))
+struct DaemonPostActionFallbackTests {
+    /// A daemon moving (`postAction` `{"moveTo": …}`) or deleting every message of a fresh
+    /// mailbox holding `count` messages, through a proxy that hides `hidden`.
+    struct Scenario {
+        let proxied: ProxiedDaemon
+        let target: String
+
+        static func start(prefix: String, hidden: [String], count: Int = 3,
+                          fill: (_ mailbox: String) async throws -> Void = { _ in },
+                          postAction: (String) -> String) async throws -> Scenario {
+            let env = try DovecotEnvironment.require()
+            let writer = try await env.signedIn(ProxiedDaemon.user)
+            let target = try await writer.createFreshMailbox(prefix + "-done")
+            await writer.logout()
+            let proxied = try await ProxiedDaemon.start(
+                prefix: prefix, preload: count,
+                // Only the preloaded messages: a bystander's message must be left alone.
+                flowExtra: #""match": {"subject": {"prefix": "preloaded"}}, "onSuccess": [\#(postAction(target))]"#,
+                fill: fill,
+                prepare: { proxy in
+                    for name in hidden { proxy.hideCapability(name) }
+                    proxy.watch("Move completed")
+                    proxy.watch("Copy completed")
+                    proxy.watch("Expunge completed")
+                })
+            return Scenario(proxied: proxied, target: target)
+        }
+
+        /// Subjects and flags of `mailbox`, seen by a fresh session straight to Dovecot.
+        func contents(_ mailbox: String) async throws -> [(subject: String, flags: [Flag])] {
+            let session = try await proxied.env.signedIn(ProxiedDaemon.user)
+            defer { Task { await session.logout() } }
+            let selected = try await session.select(mailbox, readOnly: true)
+            guard selected.exists > 0 else { return [] }
+            return try await session.uidFetch(.from(1), items: [.flags, .envelope]).map {
+                ($0.envelope?.subject ?? "", $0.flags ?? [])
+            }
+        }
+
+        func finish() async throws {
+            try await proxied.finish()
+            if let session = try? await proxied.env.signedIn(ProxiedDaemon.user) {
+                try? await session.delete(target)
+                await session.logout()
+            }
+        }
+    }
+
+    @Test("Dovecot without MOVE: each message is copied, flagged and expunged by UID, once, and nothing else is touched")
+    func moveFallsBackToCopy() async throws {
+        // Before the daemon starts: another client's message already marked \Deleted, which a
+        // plain EXPUNGE would take too.
+        let env = try DovecotEnvironment.require()
+        let scenario = try await Scenario.start(prefix: "no-move", hidden: ["MOVE"], fill: { mailbox in
+            let bystander = try await env.signedIn(ProxiedDaemon.user)
+            let uid = try await env.append(bystander, to: mailbox, subject: "marked by another client")
+            _ = try await bystander.select(mailbox)
+            try await bystander.uidStore(UIDSet(values: [uid]), .add, flags: [.deleted])
+            await bystander.logout()
+        }) { #"{"moveTo": "\#($0)"}"# }
+        _ = try await scenario.proxied.waitForKeys(3)
+        try await DaemonFlowTests.waitUntil("every message moved", timeout: .seconds(20)) {
+            try await scenario.contents(scenario.target).count == 3
+        }
+        let moved = try await scenario.contents(scenario.target).map(\.subject).sorted()
+        #expect(moved == ["preloaded 0", "preloaded 1", "preloaded 2"])
+        // The bystander is still there, still marked: UID EXPUNGE removed only the moved UIDs.
+        let left = try await scenario.contents(scenario.proxied.mailbox)
+        #expect(left.map(\.subject) == ["marked by another client"] && left.first?.flags.contains(.deleted) == true)
+        #expect(scenario.proxied.proxy.occurrences(of: "Move completed") == 0)
+        #expect(scenario.proxied.proxy.occurrences(of: "Copy completed") == 3)
+        try await scenario.finish()
+    }
+
+    @Test("Dovecot without MOVE or UIDPLUS: the move is refused with a reason, and the message stays unflagged where it was")
+    func moveRefusedWithoutUIDPlus() async throws {
+        let scenario = try await Scenario.start(prefix: "no-uidplus-move", hidden: ["MOVE", "UIDPLUS"]) { #"{"moveTo": "\#($0)"}"# }
+        _ = try await scenario.proxied.waitForKeys(3)
+        try await scenario.proxied.daemon.waitForLog("server offers neither MOVE nor UIDPLUS", count: 3)
+        #expect(try await scenario.contents(scenario.target).isEmpty)
+        let left = try await scenario.contents(scenario.proxied.mailbox)
+        #expect(left.count == 3 && left.allSatisfy { !$0.flags.contains(.deleted) })
+        #expect(scenario.proxied.proxy.occurrences(of: "Copy completed") == 0)
+        #expect(scenario.proxied.daemon.log.contains("action failed for good: kept as a dead letter"))
+        try await scenario.finish()
+    }
+
+    @Test("Dovecot without UIDPLUS: a delete is refused with a reason before anything is flagged")
+    func deleteRefusedWithoutUIDPlus() async throws {
+        let scenario = try await Scenario.start(prefix: "no-uidplus-delete", hidden: ["UIDPLUS"]) { _ in #""delete""# }
+        _ = try await scenario.proxied.waitForKeys(3)
+        try await scenario.proxied.daemon.waitForLog("a safe delete is impossible", count: 3)
+        let left = try await scenario.contents(scenario.proxied.mailbox)
+        #expect(left.count == 3 && left.allSatisfy { !$0.flags.contains(.deleted) })
+        #expect(scenario.proxied.proxy.occurrences(of: "Expunge completed") == 0)
+        try await scenario.finish()
+    }
+}
