@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (README): installs what it needs on a fresh Debian machine,
-# builds, starts a private Dovecot on loopback, runs every test, stops the server.
+# builds, starts a private Dovecot and a private Cyrus IMAP on loopback, runs every test, stops
+# the servers.
 # Exits non-zero if anything failed, or if the integration tests did not all run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,10 @@ if ((${#missing[@]})); then
     [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 command -v swift >/dev/null || { echo "swift not found (expected /opt/swift/usr/bin)"; exit 1; }
+# Cyrus for the interop tests: installed beside Dovecot (its imapd unpacked, not installed: the
+# two IMAP packages conflict), before any server starts.
+"$root/scripts/cyrus-test-server.sh" install > /tmp/mailtrigger-cyrus-install.log 2>&1 \
+    || { tail -20 /tmp/mailtrigger-cyrus-install.log; exit 1; }
 
 # 2. Build everything, tests included, warnings visible.
 log "building ($(swift --version 2>&1 | head -1))"
@@ -45,13 +50,21 @@ unset MT_IMAP_HOST MT_IMAP_USERS MT_IMAP_USER MT_IMAP_PASSWORD MT_IMAP_CA_FILE M
 export MT_IMAP_TLS_PORT=${MT_TEST_TLS_PORT:-12993}
 export MT_IMAP_PLAIN_PORT=${MT_TEST_PLAIN_PORT:-12143}
 export MT_IMAP_OAUTH_PORT=${MT_TEST_OAUTH_PORT:-12180}
-stop_server() { "$root/scripts/imap-test-server.sh" stop "$server_dir" >/dev/null 2>&1 || true; }
+cyrus_dir=${MT_TEST_CYRUS_DIR:-/tmp/mt-test-cyrus}
+export MT_CYRUS_TLS_PORT=${MT_TEST_CYRUS_TLS_PORT:-12994} MT_CYRUS_PLAIN_PORT=${MT_TEST_CYRUS_PLAIN_PORT:-12144}
+stop_server() {
+    "$root/scripts/cyrus-test-server.sh" stop "$cyrus_dir" >/dev/null 2>&1 || true
+    "$root/scripts/imap-test-server.sh" stop "$server_dir" >/dev/null 2>&1 || true
+}
 # The tests make temporary directories (state stores, hook scripts, daemon homes) and leave them:
 # they get a temporary directory of their own (TMPDIR), removed at the end.
 test_tmp=$(mktemp -d /tmp/mt-tests.XXXXXX)
 trap 'stop_server; rm -rf "$test_tmp"' EXIT
 "$root/scripts/imap-test-server.sh" start "$server_dir"
 eval "$("$root/scripts/imap-test-server.sh" env "$server_dir")"
+# The same test CA: Cyrus gets the Dovecot's certificates.
+MT_CYRUS_TLS_FROM="$server_dir/tls" "$root/scripts/cyrus-test-server.sh" start "$cyrus_dir"
+eval "$("$root/scripts/cyrus-test-server.sh" env "$cyrus_dir")"
 export MT_REQUIRE_INTEGRATION=1
 export MT_CLI_BINARY="$bin_path/mailtrigger"
 
@@ -100,7 +113,7 @@ set +e
 {
     python3 scripts/scan-secrets.py --self-test &&
     # shellcheck disable=SC2086 # one --user option per user
-    python3 scripts/scan-secrets.py --secret "$MT_IMAP_PASSWORD" --secret mt-client-secret --secret s3cret-signing-key \
+    python3 scripts/scan-secrets.py --secret "$MT_IMAP_PASSWORD" --secret "$MT_CYRUS_PASSWORD" --secret mt-client-secret --secret s3cret-signing-key \
         --secrets-file "$server_dir/log/oauth-issued-tokens.txt" $users "$test_tmp" /tmp/mailtrigger-test.log
 } 2>&1 | tail -15 | tee /tmp/mailtrigger-secret-scan.log
 secret_status=${PIPESTATUS[0]}

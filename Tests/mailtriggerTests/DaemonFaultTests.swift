@@ -256,8 +256,8 @@ struct ProxiedDaemon {
                       mode: FaultProxy.Mode = .forward, trigger: FaultProxy.Trigger? = nil, waitForWatching: Bool = true,
                       flowExtra: String? = nil,
                       fill: (_ mailbox: String) async throws -> Void = { _ in },
-                      prepare: (FaultProxy) -> Void = { _ in }) async throws -> ProxiedDaemon {
-        let env = try DovecotEnvironment.require()
+                      prepare: (FaultProxy) -> Void = { _ in }, server: TestServer = .dovecot) async throws -> ProxiedDaemon {
+        let env = try server.require()
         let proxy = try await FaultProxy.start(to: env.host, port: env.plainPort)
         proxy.watch("+ idling")
         let receiver = try await WebhookReceiver.start()

@@ -5,8 +5,8 @@ import IMAPTestSupport
 import NIOConcurrencyHelpers
 import Testing
 
-/// `mailtrigger run` end to end: the real binary, the private Dovecot, a real HTTP receiver and
-/// a real program as exec hook.
+/// `mailtrigger run` end to end: the real binary, the private Dovecot and the private Cyrus IMAP
+/// (``TestServer``), a real HTTP receiver and a real program as exec hook.
 @Suite("Daemon flows", .enabled(if: DovecotEnvironment.shouldRun), .serialized)
 struct DaemonFlowTests {
     /// A hook that records its MAILTRIGGER_* environment and its stdin, one file per UID.
@@ -30,9 +30,10 @@ struct DaemonFlowTests {
         throw DaemonHarness.HarnessError(description: "timed out waiting until \(what)")
     }
 
-    @Test("Dovecot: flows route by subject; webhook, exec hook, post-actions, retries and dead letters work end to end")
-    func flowsEndToEnd() async throws {
-        let env = try DovecotEnvironment.require()
+    @Test("Dovecot and Cyrus: flows route by subject; webhook, exec hook, post-actions, retries and dead letters work end to end",
+          arguments: TestServer.available)
+    func flowsEndToEnd(_ server: TestServer) async throws {
+        let env = try server.require()
         let receiver = try await WebhookReceiver.start()
         let flakyCalls = NIOLockedValueBox(0)
         receiver.respond { request in
@@ -136,9 +137,9 @@ struct DaemonFlowTests {
         await receiver.stop()
     }
 
-    @Test("Dovecot: a receiver that is down for a while gets everything when it returns")
-    func receiverDown() async throws {
-        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "down", webhookTimeout: "2s")
+    @Test("Dovecot and Cyrus: a receiver that is down for a while gets everything when it returns", arguments: TestServer.available)
+    func receiverDown(_ server: TestServer) async throws {
+        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "down", webhookTimeout: "2s", server: server)
         await scenario.receiver.stop()
         for index in 1...5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "while down \(index)") }
         try await scenario.daemon.waitForLog("will retry", count: 5)
@@ -148,9 +149,10 @@ struct DaemonFlowTests {
         await scenario.cleanUp()
     }
 
-    @Test("Dovecot: SIGTERM lets a running action finish, exits 0, and nothing is sent twice after a restart")
-    func gracefulStop() async throws {
-        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "drain", response: .init(status: 200, delay: .seconds(2)))
+    @Test("Dovecot and Cyrus: SIGTERM lets a running action finish, exits 0, and nothing is sent twice after a restart", arguments: TestServer.available)
+    func gracefulStop(_ server: TestServer) async throws {
+        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "drain", response: .init(status: 200, delay: .seconds(2)),
+                                                      server: server)
         let (receiver, daemon) = (scenario.receiver, scenario.daemon)
         try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "slow to deliver")
         try await Self.waitUntil("the request is in flight") { receiver.requestCount == 1 }

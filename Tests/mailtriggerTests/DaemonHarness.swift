@@ -14,6 +14,8 @@ final class DaemonHarness: @unchecked Sendable {
     let configPath: String
     let logPath: String
     private(set) var process: Process?
+    /// The IMAP password given to the last `start`, for CLI commands against the same server.
+    private(set) var password: String?
 
     /// `profiles` are JSON objects; `delivery` the optional `delivery` object.
     init(profiles: [String], delivery: String? = #"{"initialRetryDelay": "1s", "maxRetryDelay": "2s", "drainTimeout": "5s"}"#) throws {
@@ -75,6 +77,7 @@ final class DaemonHarness: @unchecked Sendable {
     /// Starts the daemon; stderr goes to the log file (appended across restarts). `launcher`: a
     /// command that runs it (say `prlimit --nofile=…`), ending in the program's place.
     func start(password: String, environment extra: [String: String] = [:], launcher: [String] = []) throws {
+        self.password = password
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -179,7 +182,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Runs a CLI command against this daemon's configuration.
     func command(_ arguments: [String]) throws -> MailtriggerProcess.Result {
-        try MailtriggerProcess.run(arguments + ["--config", configPath], environment: ["MT_TEST_IMAP_PASSWORD": DovecotEnvironment.current?.password ?? ""])
+        try MailtriggerProcess.run(arguments + ["--config", configPath],
+                                   environment: ["MT_TEST_IMAP_PASSWORD": password ?? DovecotEnvironment.current?.password ?? ""])
     }
 
     deinit {
@@ -229,8 +233,8 @@ struct DaemonScenario {
     let daemon: DaemonHarness
 
     static func start(user: String, prefix: String, response: WebhookReceiver.Response = .ok, webhookTimeout: String = "10s",
-                      extra: String = "") async throws -> DaemonScenario {
-        let env = try DovecotEnvironment.require()
+                      extra: String = "", server: TestServer = .dovecot) async throws -> DaemonScenario {
+        let env = try server.require()
         let receiver = try await WebhookReceiver.start(defaultResponse: response)
         let writer = try await env.signedIn(user)
         let mailbox = try await writer.createFreshMailbox(prefix)
