@@ -3,7 +3,9 @@ import NIOCore
 extension FrameReader {
     /// msg-att = "(" (msg-att-dynamic / msg-att-static) *(SP ...) ")" (RFC 3501 §9).
     mutating func fetchResponse(sequenceNumber: UInt32) throws -> FetchResponse {
-        let attributes = try list { try $0.fetchAttribute() }
+        // Strict about the spaces: the bytes after a literal longer than it announced (`{5}`,
+        // then "Hello, world!") must not parse as one more attribute of the message.
+        let attributes = try list(separated: true) { try $0.fetchAttribute() }
         return FetchResponse(sequenceNumber: sequenceNumber, attributes: attributes)
     }
 

@@ -206,7 +206,10 @@ struct FrameReader {
     // MARK: Lists
 
     /// `"(" [element *(SP element)] ")"`, enforcing depth and element limits.
-    mutating func list<T>(_ element: (inout FrameReader) throws -> T) throws -> [T] {
+    /// `separated`: the elements must be separated by SP (extra spaces tolerated), as in a FETCH
+    /// response's attributes (RFC 3501 §9, `*(SP msg-att)`). Otherwise none is required: the
+    /// parts of a multipart BODYSTRUCTURE follow each other without one (`1*body`).
+    mutating func list<T>(separated: Bool = false, _ element: (inout FrameReader) throws -> T) throws -> [T] {
         try expect(UInt8(ascii: "("), "opening parenthesis")
         depth += 1
         defer { depth -= 1 }
@@ -221,6 +224,7 @@ struct FrameReader {
             guard items.count <= limits.maxElements else {
                 throw IMAPCoreError(.tooManyElements, "list has more than \(limits.maxElements) elements")
             }
+            if separated, peek() != 0x20, peek() != UInt8(ascii: ")") { throw syntax("space or closing parenthesis") }
             while peek() == 0x20 { position += 1 }
             if skip(UInt8(ascii: ")")) { return items }
             if atLineEnd { throw syntax("closing parenthesis") }

@@ -15,6 +15,8 @@ public final class ScriptedIMAPServer: Sendable {
     public enum Step: Sendable {
         /// Write these bytes (with `{tag}` replaced).
         case send(String)
+        /// Write these bytes as they are: what a `String` cannot hold (invalid UTF-8).
+        case sendBytes([UInt8])
         /// Read one line from the client; it must contain this text (case-insensitive).
         case expect(String)
         /// Read exactly this many raw bytes (a literal the client sends).
@@ -155,6 +157,9 @@ final class ScriptHandler: ChannelInboundHandler {
             switch steps[position] {
             case let .send(text):
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text.replacingTag(with: lastTag))), promise: nil)
+                position += 1
+            case let .sendBytes(bytes):
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
                 position += 1
             case let .expect(fragment):
                 guard let newline = pending.readableBytesView.firstIndex(of: 0x0A) else { return }

@@ -139,7 +139,7 @@ struct DaemonFlowTests {
 
     @Test("Dovecot and Cyrus: a receiver that is down for a while gets everything when it returns", arguments: TestServer.available)
     func receiverDown(_ server: TestServer) async throws {
-        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "down", webhookTimeout: "2s", server: server)
+        let scenario = try await DaemonScenario.start(user: "mt5", prefix: "down", webhookTimeout: "2s", server: server)
         await scenario.receiver.stop()
         for index in 1...5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "while down \(index)") }
         try await scenario.daemon.waitForLog("will retry", count: 5)
@@ -151,7 +151,7 @@ struct DaemonFlowTests {
 
     @Test("Dovecot and Cyrus: SIGTERM lets a running action finish, exits 0, and nothing is sent twice after a restart", arguments: TestServer.available)
     func gracefulStop(_ server: TestServer) async throws {
-        let scenario = try await DaemonScenario.start(user: "mt6", prefix: "drain", response: .init(status: 200, delay: .seconds(2)),
+        let scenario = try await DaemonScenario.start(user: "mt5", prefix: "drain", response: .init(status: 200, delay: .seconds(2)),
                                                       server: server)
         let (receiver, daemon) = (scenario.receiver, scenario.daemon)
         try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "slow to deliver")

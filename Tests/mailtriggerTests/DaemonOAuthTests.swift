@@ -19,6 +19,8 @@ struct DaemonOAuthTests {
         let env = try DovecotEnvironment.require()
         let oauth = try #require(OAuthTestServer(env), "MT_IMAP_OAUTH_URL is not set")
         let receiver = try await WebhookReceiver.start()
+        // mt6 is kicked (every session of it ends): no other suite, which may run meanwhile,
+        // may use it.
         let (user, other) = ("mt6", "mt7")
         var writer = try await env.signedIn(user)
         let otherWriter = try await env.signedIn(other)

@@ -28,4 +28,29 @@ struct PostActionRunnerTests {
         try? await writer.delete(mailbox)
         await writer.logout()
     }
+
+    @Test func aJobOfAnEarlierUIDValidityIsRefusedAndTouchesNothing() async throws {
+        // The mailbox deleted and recreated: UID 1 now names another message. The job, queued
+        // for UID 1 of the old mailbox, must not flag, move or delete the new one.
+        let env = try DovecotEnvironment.require()
+        let writer = try await env.signedIn("mt3")
+        let mailbox = try await writer.createFreshMailbox("post-validity")
+        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
+        let profile = try TriggerTestSupport.profile(user: "mt3", mailboxes: [mailbox], flows: flows, env: env)
+        let runner = PostActionRunner(connector: ProfileConnector(profile: profile, logger: TriggerTestSupport.quietLogger),
+                                      logger: TriggerTestSupport.quietLogger)
+        let uid = try await env.append(writer, to: mailbox, subject: "another message under the same UID")
+        let validity = try await writer.select(mailbox, readOnly: true).uidValidity
+        let result = await runner.perform([.addFlags(["$Done"]), .delete], mailbox: mailbox, uidValidity: validity &- 1, uid: uid)
+        guard case let .permanent(reason) = result else {
+            Issue.record("expected a permanent refusal, got \(result)")
+            return
+        }
+        #expect(reason.contains("UIDVALIDITY"))
+        let flags = try await writer.uidFetch(UIDSet(values: [uid]), items: [.flags]).first?.flags ?? []
+        #expect(!flags.contains(Flag("$Done")) && !flags.contains(.deleted), "\(flags)")
+        await runner.close()
+        try? await writer.delete(mailbox)
+        await writer.logout()
+    }
 }

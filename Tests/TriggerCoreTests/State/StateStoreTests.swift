@@ -35,6 +35,17 @@ struct StateStoreTests {
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
     }
 
+    @Test func theStateDirectoryIsMadeForTheOwnerOnlyWhateverTheUmask() throws {
+        let directory = try TestFiles.directory("mt-state-mode") + "/state"
+        // A permissive umask must not widen it: 0700 is asked for, and 0700 & ~0 is 0700.
+        let previous = umask(0)
+        defer { umask(previous) }
+        _ = try StateStore.open(for: Configuration(stateDirectory: directory, delivery: DeliverySettings(), profiles: []))
+        var info = stat()
+        #expect(stat(directory, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700, "mode \(String(info.st_mode & 0o777, radix: 8))")
+    }
+
     func job(_ uid: UInt32, flow: String = "f", action: Int = 0) -> StateStore.NewJob {
         StateStore.NewJob(flow: flow, actionIndex: action, idempotencyKey: "p/INBOX/7/\(uid)/\(flow)#\(action)",
                           payload: Data("{\"uid\":\(uid)}".utf8))
