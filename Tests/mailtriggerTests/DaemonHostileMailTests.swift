@@ -62,7 +62,7 @@ struct DaemonHostileMailTests {
         #expect(!Array(daemon.log.utf8).contains(0x1B), "no raw ESC in the log")
         #expect(try await daemon.stop() == 0)
         FaultReport.note("adversarial corpus: \(corpus.count) messages (\(written / 1024) KiB), \(requests.count) payloads in \(elapsed), "
-            + "largest \(largest / 1024) KiB, peak RSS \(peak / 1024) MiB (debug build)")
+            + "largest \(largest / 1024) KiB, peak RSS \(peak / 1024) MiB (\(MailtriggerProcess.binary))")
         try? await writer.delete(mailbox)
         await writer.logout()
         await receiver.stop()
