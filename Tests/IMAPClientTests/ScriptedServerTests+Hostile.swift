@@ -8,39 +8,31 @@ import Testing
 /// server: the session either goes on with a bounded, correct result or ends with a protocol
 /// error — never a crash, a hang, unbounded memory, or data attributed to the wrong message.
 extension ScriptedServerTests {
-    @Test func aLiteralLongerThanItsDeclaredSizeIsAProtocolViolation() async throws {
-        // {5} announces five bytes; thirteen follow before the closing parenthesis. The extra
-        // bytes must not be read as the body, nor the body's tail as response syntax that works.
-        let server = try await ScriptedIMAPServer.start([
-            .send(Self.greeting),
-            .expect("UID FETCH"),
-            .send("* 1 FETCH (UID 1 BODY[] {5}\r\nHello, world!)\r\n{tag} OK done\r\n"),
-            .waitForClose,
-        ])
+    /// Answers a UID FETCH of one body with `response` and returns the error the fetch threw,
+    /// once the session has closed (the handler closes it right after failing, asynchronously).
+    func fetchError(answering response: String) async throws -> IMAPClientError? {
+        let server = try await ScriptedIMAPServer.start([.send(Self.greeting), .expect("UID FETCH"), .send(response), .waitForClose])
         let session = try await IMAPSession.connect(configuration(server))
         let error = await #expect(throws: IMAPClientError.self) {
             _ = try await session.uidFetch(UIDSet(values: [1]), items: [.uid, .bodyPeek(section: "", partial: nil)])
         }
-        #expect(error?.code == .protocolViolation)
         for _ in 0..<100 where session.isOpen { try await Task.sleep(for: .milliseconds(10)) }
         #expect(!session.isOpen)
         await server.stop()
+        return error
+    }
+
+    @Test func aLiteralLongerThanItsDeclaredSizeIsAProtocolViolation() async throws {
+        // {5} announces five bytes; thirteen follow before the closing parenthesis. The extra
+        // bytes must not be read as the body, nor parse as one more attribute of the message.
+        let error = try await fetchError(answering: "* 1 FETCH (UID 1 BODY[] {5}\r\nHello, world!)\r\n{tag} OK done\r\n")
+        #expect(error?.code == .protocolViolation)
     }
 
     @Test func aLiteralOfTwoToTheSixtyThreeBytesFailsAtItsAnnouncement() async throws {
-        let server = try await ScriptedIMAPServer.start([
-            .send(Self.greeting),
-            .expect("UID FETCH"),
-            .send("* 1 FETCH (UID 1 BODY[] {9223372036854775808}\r\n"),
-            .waitForClose,
-        ])
-        let session = try await IMAPSession.connect(configuration(server))
-        let error = await #expect(throws: IMAPClientError.self) {
-            _ = try await session.uidFetch(UIDSet(values: [1]), items: [.uid, .bodyPeek(section: "", partial: nil)])
-        }
+        let error = try await fetchError(answering: "* 1 FETCH (UID 1 BODY[] {9223372036854775808}\r\n")
         #expect(error?.code == .protocolViolation)
         #expect(error?.message.contains("literal") == true)
-        await server.stop()
     }
 
     @Test func aHundredThousandUntaggedResponsesKeepTenThousandEvents() async throws {

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import socket
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import imapraw  # noqa: E402
+import stopping  # noqa: E402
 
 EXISTS = re.compile(rb"\* (\d+) EXISTS")
 
@@ -35,14 +34,7 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=3600)
     args = parser.parse_args()
 
-    stop = False
-
-    def on_signal(*_):
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    running = stopping.Running(args.max_seconds)
 
     connection = imapraw.Connection(args.host, args.port, args.ca)
     connection.login(args.user, imapraw.read_password(args.password_file))
@@ -52,8 +44,7 @@ def main() -> int:
     out = open(args.out, "a", encoding="ascii", buffering=1)
     if args.ready:
         open(args.ready, "w").close()
-    deadline = time.monotonic() + args.max_seconds
-    while not stop and time.monotonic() < deadline:
+    while running:
         try:
             line = connection.read_line()
         except (socket.timeout, TimeoutError):

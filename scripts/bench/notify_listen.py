@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import sys
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stopping  # noqa: E402
 
 
 def main() -> int:
@@ -25,22 +28,14 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=3600)
     args = parser.parse_args()
 
-    stop = False
-
-    def on_signal(*_):
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    running = stopping.Running(args.max_seconds)
     if os.path.exists(args.socket_path):
         os.unlink(args.socket_path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(args.socket_path)
     sock.settimeout(0.2)
-    deadline = time.monotonic() + args.max_seconds
     with open(args.out, "a", encoding="utf-8", buffering=1) as out:
-        while not stop and time.monotonic() < deadline:
+        while running:
             try:
                 data = sock.recv(65536)
             except (socket.timeout, TimeoutError):

@@ -8,14 +8,20 @@ import Testing
 /// Post-actions on the runner's one read-write session, against the private Dovecot.
 @Suite("Delivery: post-action runner", .enabled(if: DovecotEnvironment.shouldRun))
 struct PostActionRunnerTests {
-    @Test func aMessageThatArrivedAfterTheMailboxWasSelectedIsChangedToo() async throws {
+    /// A fresh mailbox of mt3, a session writing to it, and a runner for a profile watching it.
+    static func runner(prefix: String) async throws -> (DovecotEnvironment, IMAPSession, String, PostActionRunner) {
         let env = try DovecotEnvironment.require()
         let writer = try await env.signedIn("mt3")
-        let mailbox = try await writer.createFreshMailbox("post")
+        let mailbox = try await writer.createFreshMailbox(prefix)
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
         let profile = try TriggerTestSupport.profile(user: "mt3", mailboxes: [mailbox], flows: flows, env: env)
         let runner = PostActionRunner(connector: ProfileConnector(profile: profile, logger: TriggerTestSupport.quietLogger),
                                       logger: TriggerTestSupport.quietLogger)
+        return (env, writer, mailbox, runner)
+    }
+
+    @Test func aMessageThatArrivedAfterTheMailboxWasSelectedIsChangedToo() async throws {
+        let (env, writer, mailbox, runner) = try await Self.runner(prefix: "post")
         let first = try await env.append(writer, to: mailbox, subject: "first")
         let validity = try await writer.select(mailbox, readOnly: true).uidValidity
         #expect(await runner.perform([.addFlags(["$Done"])], mailbox: mailbox, uidValidity: validity, uid: first) == .succeeded)
@@ -32,13 +38,7 @@ struct PostActionRunnerTests {
     @Test func aJobOfAnEarlierUIDValidityIsRefusedAndTouchesNothing() async throws {
         // The mailbox deleted and recreated: UID 1 now names another message. The job, queued
         // for UID 1 of the old mailbox, must not flag, move or delete the new one.
-        let env = try DovecotEnvironment.require()
-        let writer = try await env.signedIn("mt3")
-        let mailbox = try await writer.createFreshMailbox("post-validity")
-        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]}]"#
-        let profile = try TriggerTestSupport.profile(user: "mt3", mailboxes: [mailbox], flows: flows, env: env)
-        let runner = PostActionRunner(connector: ProfileConnector(profile: profile, logger: TriggerTestSupport.quietLogger),
-                                      logger: TriggerTestSupport.quietLogger)
+        let (env, writer, mailbox, runner) = try await Self.runner(prefix: "post-validity")
         let uid = try await env.append(writer, to: mailbox, subject: "another message under the same UID")
         let validity = try await writer.select(mailbox, readOnly: true).uidValidity
         let result = await runner.perform([.addFlags(["$Done"]), .delete], mailbox: mailbox, uidValidity: validity &- 1, uid: uid)
