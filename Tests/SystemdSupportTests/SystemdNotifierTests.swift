@@ -59,25 +59,27 @@ struct SystemdNotifierTests {
         defer { unsetenv("NOTIFY_SOCKET") }
         let queue = NotificationQueue()
         // Nobody reads yet: a datagram socket holds net.unix.max_dgram_qlen (often 10) messages,
-        // then sendmsg blocks. Sent straight from here, this would never return.
+        // then sendmsg blocks. Sent straight from here, this would never return. The messages
+        // carry a marker: a daemon another test spawns meanwhile may inherit NOTIFY_SOCKET.
         let started = ContinuousClock.now
-        queue.send("READY=1")
-        for index in 1...1000 { queue.status("line \(index)") }
-        for _ in 1...50 { queue.send("WATCHDOG=1") }
-        queue.send("STOPPING=1")
+        queue.send("MT_TEST=ready")
+        for index in 1...1000 { queue.status("queue test line \(index)") }
+        for _ in 1...50 { queue.send("MT_TEST=watchdog") }
+        queue.send("MT_TEST=stopping")
         #expect(ContinuousClock.now - started < .seconds(1))
         #expect(!queue.flush(timeout: .milliseconds(300)), "the queue's thread waits on the full socket")
 
-        let messages = try await socket.messages { $0.last == "STOPPING=1" }
+        let all = try await socket.messages { $0.contains("MT_TEST=stopping") }
+        let messages = all.filter { $0.hasPrefix("MT_TEST=") || $0.hasPrefix("STATUS=queue test line ") }
         #expect(queue.flush())
-        #expect(messages.first == "READY=1")
-        #expect(messages.last == "STOPPING=1")
-        #expect(messages.filter { $0 == "WATCHDOG=1" }.count == 50)
+        #expect(messages.first == "MT_TEST=ready")
+        #expect(messages.last == "MT_TEST=stopping")
+        #expect(messages.filter { $0 == "MT_TEST=watchdog" }.count == 50)
         let statuses = messages.filter { $0.hasPrefix("STATUS=") }
         #expect(!statuses.isEmpty && statuses.count < 100, "\(statuses.count) status datagrams for 1,000 lines")
-        #expect(statuses.last == "STATUS=line 1000")
+        #expect(statuses.last == "STATUS=queue test line 1000")
         // Each line sent is newer than the one before.
-        let numbers = statuses.compactMap { Int($0.dropFirst("STATUS=line ".count)) }
+        let numbers = statuses.compactMap { Int($0.dropFirst("STATUS=queue test line ".count)) }
         #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count)
     }
 }

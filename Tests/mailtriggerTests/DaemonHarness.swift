@@ -86,6 +86,9 @@ final class DaemonHarness: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         var environment = ProcessInfo.processInfo.environment
+        // A notify socket another test of this process has set is not this daemon's.
+        environment["NOTIFY_SOCKET"] = nil
+        environment["WATCHDOG_USEC"] = nil
         environment["MT_TEST_IMAP_PASSWORD"] = password
         environment.merge(extra) { $1 }
         process.environment = environment
