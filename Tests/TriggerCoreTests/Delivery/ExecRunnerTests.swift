@@ -99,6 +99,32 @@ struct ExecRunnerTests {
         #expect(try String(contentsOfFile: output, encoding: .utf8) == "[two words][*][$HOME][][a;b]")
     }
 
+    @Test func aHookInheritsNoDescriptorButItsStandardStreams() async throws {
+        // The daemon holds the state database, IMAP sockets and webhook connections. A file
+        // opened without O_CLOEXEC stands for any of them: the hook must not get it.
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let output = directory.appendingPathComponent("fds").path
+        let leaked = open(directory.appendingPathComponent("held-open").path, O_CREAT | O_RDWR, 0o600)
+        #expect(leaked > 2)
+        defer { close(leaked) }
+        // The shell's descriptors with their targets, read before the output file is opened.
+        let script = try DeliveryFixtures.script(#"info=$(ls -l /proc/$$/fd); printf '%s' "$info" > "$1""#, in: directory)
+        #expect(await runner().run(action([script, output]), job: DeliveryFixtures.job()) == .succeeded)
+        // "lr-x------ 1 root root 64 Nov 22 16:20 10 -> /tmp/…/hook.sh"
+        let open = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").compactMap { line -> (Int, String)? in
+            let parts = line.components(separatedBy: " -> ")
+            guard parts.count == 2, let fd = parts[0].split(separator: " ").last.flatMap({ Int($0) }) else { return nil }
+            return (fd, parts[1])
+        }
+        #expect(Set(open.map(\.0)).isSuperset(of: [0, 1, 2]), "\(open)")
+        #expect(!open.contains { $0.0 == Int(leaked) }, "fd \(leaked) leaked into the hook: \(open)")
+        // Beyond the standard streams only what the shell opened itself: its script, the pipe of
+        // the command substitution.
+        for (fd, target) in open where fd > 2 {
+            #expect(target == script || target.hasPrefix("pipe:"), "fd \(fd) -> \(target)")
+        }
+    }
+
     @Test func stdinJSONIsThePayload() async throws {
         let directory = try DeliveryFixtures.temporaryDirectory()
         let output = directory.appendingPathComponent("stdin").path
