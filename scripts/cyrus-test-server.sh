@@ -40,9 +40,10 @@ STATE_FILE=$DIR/state
 # would remove the Dovecot the other tests use. cyrus-common (master, idled, the databases) and
 # sasl2-bin install beside Dovecot; imapd is taken from the cyrus-imapd package unpacked into
 # PKG_DIR, not installed.
+# PKG_DIR/VERSION/root holds the unpacked package of cyrus-common's version: after an upgrade
+# of cyrus-common, the matching imapd is fetched again rather than an old one reused.
 PKG_DIR=${MT_CYRUS_PKG_DIR:-/var/cache/mt-cyrus}
-IMAPD=$PKG_DIR/root/usr/lib/cyrus/bin/imapd
-IDLED=$PKG_DIR/root/usr/lib/cyrus/bin/idled
+IMAPD='' IDLED=''
 
 ensure_packages() {
     if ! [[ -x $BIN/master ]] || ! command -v saslpasswd2 >/dev/null || ! command -v python3 >/dev/null; then
@@ -61,19 +62,21 @@ ensure_packages() {
         ((rc == 0)) || die "apt-get failed (exit $rc)"
         [[ -x $BIN/master ]] || die "$BIN/master still missing after install"
     fi
-    [[ -x $IMAPD ]] && return 0
-    local version
+    local version dir
     version=$(dpkg-query -W -f '${Version}' cyrus-common) || die "cannot read the version of cyrus-common"
-    mkdir -p -- "$PKG_DIR"
-    chmod 0755 "$PKG_DIR"
+    dir=$PKG_DIR/$version
+    IMAPD=$dir/root/usr/lib/cyrus/bin/imapd IDLED=$dir/root/usr/lib/cyrus/bin/idled
+    [[ -x $IMAPD && -x $IDLED ]] && return 0
+    mkdir -p -- "$dir"
+    chmod 0755 "$PKG_DIR" "$dir"
     # The same version as cyrus-common: imapd links against its libraries.
-    (cd "$PKG_DIR" && rm -f cyrus-imapd_*.deb &&
+    (cd "$dir" && rm -f cyrus-imapd_*.deb &&
         apt-get -o APT::Sandbox::User=root download "cyrus-imapd=$version" </dev/null >&2) ||
-        { apt-get update </dev/null >&2 && (cd "$PKG_DIR" && apt-get -o APT::Sandbox::User=root download "cyrus-imapd=$version" </dev/null >&2); } ||
+        { apt-get update </dev/null >&2 && (cd "$dir" && apt-get -o APT::Sandbox::User=root download "cyrus-imapd=$version" </dev/null >&2); } ||
         die "cannot download cyrus-imapd $version"
-    rm -rf -- "$PKG_DIR/root"
-    dpkg-deb -x "$PKG_DIR"/cyrus-imapd_*.deb "$PKG_DIR/root" || die "cannot unpack cyrus-imapd"
-    [[ -x $IMAPD ]] || die "no imapd in the cyrus-imapd package"
+    rm -rf -- "$dir/root"
+    dpkg-deb -x "$dir"/cyrus-imapd_*.deb "$dir/root" || die "cannot unpack cyrus-imapd"
+    [[ -x $IMAPD && -x $IDLED ]] || die "no imapd or idled in the cyrus-imapd package"
 }
 
 master_pid() {
@@ -86,7 +89,8 @@ master_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-# imap PORT COMMANDS...: runs IMAP commands as the admin over plain IMAP; fails on any NO/BAD.
+# imap_admin PORT MAILBOX...: creates the mailboxes as the admin over plain IMAP; fails on a
+# NO or BAD other than "already exists".
 imap_admin() {
     python3 - "$HOST" "$1" "$ADMIN" "$(<"$DIR/password")" "${@:2}" <<'PY'
 import imaplib, sys
