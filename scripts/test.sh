@@ -114,7 +114,8 @@ set +e
     python3 scripts/scan-secrets.py --self-test &&
     # shellcheck disable=SC2086 # one --user option per user
     python3 scripts/scan-secrets.py --secret "$MT_IMAP_PASSWORD" --secret "$MT_CYRUS_PASSWORD" --secret mt-client-secret --secret s3cret-signing-key \
-        --secrets-file "$server_dir/log/oauth-issued-tokens.txt" $users "$test_tmp" /tmp/mailtrigger-test.log
+        --secret s3cret-receiver-token --secret s3cret-hook-key --secret s3cret-hook-token --secret s3cret-hook-variable \
+        --secret s3cret-api-key --secrets-file "$server_dir/log/oauth-issued-tokens.txt" $users "$test_tmp" /tmp/mailtrigger-test.log
 } 2>&1 | tail -15 | tee /tmp/mailtrigger-secret-scan.log
 secret_status=${PIPESTATUS[0]}
 set -e

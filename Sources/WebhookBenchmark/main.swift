@@ -61,7 +61,7 @@ let failed = await withTaskExecutorPreference(executors[0]) { await withTaskGrou
         group.addTask(executorPreference: executors[index % executors.count]) {
             let job = StateStore.Job(profile: "webhook-benchmark", mailbox: "INBOX", uidValidity: 1, uid: UInt32(index + 1),
                                      flow: "all", payload: payload)
-            if case .succeeded = await sender.deliver(action, job: job, secret: nil) { return true }
+            if case .succeeded = await sender.deliver(action, job: job) { return true }
             return false
         }
     }

@@ -43,29 +43,44 @@ struct DaemonLogSafetyTests {
         await writer.logout()
     }
 
+    /// The receiver's token and the hook's key come from secret references (threat model U3,
+    /// U5); the hook prints its key, which the log shows redacted. scripts/test.sh scans the
+    /// suite's logs for these values too.
     @Test("Dovecot: no secret in the daemon's /proc/<pid>/cmdline, its status output or its log")
     func secretsStayOutOfProcAndStatus() async throws {
         let env = try DovecotEnvironment.require()
         let writer = try await env.signedIn("mt4")
         let mailbox = try await writer.createFreshMailbox("proc-secrets")
         let receiver = try await WebhookReceiver.start()
-        let signingKey = "s3cret-signing-key"
-        let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "secret": "\#(signingKey)"}]}]"#
+        let signingKey = "s3cret-signing-key", receiverToken = "s3cret-receiver-token", hookKey = "s3cret-hook-key"
+        let keyFile = try TestFiles.directory("mt-proc-secrets") + "/hook-key"
+        #expect(FileManager.default.createFile(atPath: keyFile, contents: Data((hookKey + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        let flows = #"""
+            [{"name": "all", "actions": [
+              {"type": "webhook", "url": "\#(receiver.url())", "secret": "\#(signingKey)",
+               "headers": {"Authorization": {"env": "MT_TEST_RECEIVER_TOKEN"}}},
+              {"type": "exec", "command": ["/bin/sh", "-c", "echo \"key: $HOOK_KEY\"; tr '\\0' ' ' < /proc/$$/cmdline"],
+               "env": {"HOOK_KEY": {"file": "\#(keyFile)"}}}]}]
+            """#
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt4", mailboxes: [mailbox], flows: flows)])
-        try daemon.start(password: env.password)
+        try daemon.start(password: env.password, environment: ["MT_TEST_RECEIVER_TOKEN": "Bearer " + receiverToken])
         try await daemon.waitForLog("watching")
         try await env.append(writer, to: mailbox, subject: "signed")
-        _ = try await receiver.waitForRequests(count: 1)
+        let requests = try await receiver.waitForRequests(count: 1)
+        #expect(requests[0].headers.contains { $0.name == "Authorization" && $0.value == "Bearer " + receiverToken })
+        try await daemon.waitForLog("key: [redacted]")
 
         let pid = try #require(daemon.pid)
         let cmdline = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
         #expect(cmdline.contains("run"), "the command line was read: \(cmdline)")
         let status = try daemon.command(["status"])
         #expect(try await daemon.stop() == 0)
-        for secret in [env.password, signingKey] {
+        let hookLine = try #require(daemon.log.split(separator: "\n").first { $0.contains("key: [redacted]") })
+        #expect(hookLine.contains("/bin/sh -c echo"), "the hook's own command line was printed: \(hookLine)")
+        for secret in [env.password, signingKey, receiverToken, hookKey] {
             #expect(!cmdline.contains(secret))
             #expect(!status.output.contains(secret) && !status.error.contains(secret))
-            #expect(!daemon.log.contains(secret))
+            #expect(!daemon.log.contains(secret), "\(secret) logged")
         }
         try? await writer.delete(mailbox)
         await writer.logout()

@@ -271,6 +271,17 @@ struct ConfigurationReader {
         return text
     }
 
+    /// A header or variable value: a string as written (empty allowed), or a secret reference
+    /// object read like any secret, so a receiver's token need not sit in the file.
+    func valueOrSecret(_ node: ConfigNode) -> SecretReference? {
+        if case let .string(text) = node.value { return .inline(text) }
+        guard case .object = node.value else {
+            node.mismatch("a string or {\"file\"}, {\"env\"}, {\"credential\"}")
+            return nil
+        }
+        return secret(node)
+    }
+
     /// A secret, read now when checking the environment so a missing one is found before start.
     func secret(_ node: ConfigNode) -> SecretReference? {
         guard let reference = node.secret else { return nil }

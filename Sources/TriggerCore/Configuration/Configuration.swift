@@ -202,13 +202,14 @@ public enum Action: Hashable, Sendable {
 /// `POST` of the payload (DESIGN.md §5 webhook contract).
 public struct WebhookAction: Hashable, Sendable {
     public var url: String
-    public var headers: [String: String]
+    /// Extra request headers; a value may come from a file, a variable or a credential.
+    public var headers: [String: SecretReference]
     public var timeout: Duration
     /// HMAC-SHA256 key for the signature header; no signature when nil.
     public var secret: SecretReference?
     public var signatureHeader: String
 
-    public init(url: String, headers: [String: String] = [:], timeout: Duration = .seconds(30), secret: SecretReference? = nil,
+    public init(url: String, headers: [String: SecretReference] = [:], timeout: Duration = .seconds(30), secret: SecretReference? = nil,
                 signatureHeader: String = "X-Mailtrigger-Signature") {
         self.url = url
         self.headers = headers
@@ -227,11 +228,12 @@ public struct ExecAction: Hashable, Sendable {
     public var command: [String]
     public var stdin: Stdin
     public var timeout: Duration
-    public var environment: [String: String]
+    /// Extra variables; a value may come from a file, a variable or a credential.
+    public var environment: [String: SecretReference]
     /// Another user (and group) to run the program as; nil: the daemon's own.
     public var runAs: RunAs?
 
-    public init(command: [String], stdin: Stdin, timeout: Duration, environment: [String: String], runAs: RunAs? = nil) {
+    public init(command: [String], stdin: Stdin, timeout: Duration, environment: [String: SecretReference], runAs: RunAs? = nil) {
         self.command = command
         self.stdin = stdin
         self.timeout = timeout

@@ -125,20 +125,20 @@ extension ConfigurationReader {
                     issues.error(urlNode.path, "\"\(url)\" is not an http(s) URL")
                 }
             }
-            var headers: [String: String] = [:]
+            var headers: [String: SecretReference] = [:]
             if let headersNode = object["headers"], case let .object(members) = headersNode.value {
                 for member in members {
                     let child = headersNode.child(member.key, member.value)
                     if member.key.isEmpty || member.key.contains(where: { $0 == ":" || $0.isWhitespace || !$0.isASCII }) {
                         issues.error(child.path, "not a valid header name")
                     }
-                    if let value = child.string {
-                        if value.contains(where: \.isNewline) { issues.error(child.path, "must not contain line breaks") }
+                    if let value = valueOrSecret(child) {
+                        if value.inlineValue?.contains(where: \.isNewline) == true { issues.error(child.path, "must not contain line breaks") }
                         headers[member.key] = value
                     }
                 }
             } else if let headersNode = object["headers"] {
-                headersNode.mismatch("an object of header names and values")
+                headersNode.mismatch("an object of header names and values (strings or {\"file\"}, {\"env\"}, {\"credential\"})")
             }
             let timeout = object["timeout"].flatMap(\.duration) ?? .seconds(10)
             let secret = object["secret"].flatMap { self.secret($0) }
@@ -162,15 +162,15 @@ extension ConfigurationReader {
             }
             let stdin = object["stdin"].map { $0.choice(ExecAction.Stdin.self) } ?? .json
             let timeout = object["timeout"].flatMap(\.duration) ?? .seconds(30)
-            var environment: [String: String] = [:]
+            var environment: [String: SecretReference] = [:]
             if let envNode = object["env"], case let .object(members) = envNode.value {
                 for member in members {
                     let child = envNode.child(member.key, member.value)
                     if member.key.hasPrefix("MAILTRIGGER_") { issues.error(child.path, "MAILTRIGGER_* variables are set by mailtrigger") }
-                    if let value = child.string { environment[member.key] = value }
+                    if let value = valueOrSecret(child) { environment[member.key] = value }
                 }
             } else if let envNode = object["env"] {
-                envNode.mismatch("an object of variable names and values")
+                envNode.mismatch("an object of variable names and values (strings or {\"file\"}, {\"env\"}, {\"credential\"})")
             }
             let runAs = self.runAs(user: object["user"], group: object["group"])
             guard let command, let stdin else { return nil }

@@ -2,12 +2,18 @@ import Foundation
 
 /// Where a secret comes from (DESIGN.md §1): written inline, a file, an environment variable, or
 /// a systemd credential (`LoadCredential=`, read from `$CREDENTIALS_DIRECTORY`). Its description
-/// names the source, never the secret.
-public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
+/// names the source, never the secret. Webhook header values and exec hook `env` values are
+/// references too, so a receiver's token need not sit in the configuration (a string literal is
+/// `.inline`).
+public enum SecretReference: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     case inline(String)
     case file(String)
     case environment(String)
     case credential(String)
+
+    public init(stringLiteral value: String) {
+        self = .inline(value)
+    }
 
     public var description: String {
         switch self {
@@ -43,6 +49,11 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible {
             guard !name.contains("/") else { throw ResolveError(description: "credential name \(name) must not contain '/'") }
             do { return try SecretFile.read(directory + "/" + name) } catch { throw ResolveError(description: "\(error)") }
         }
+    }
+
+    /// The value, or nil when it is not written in the configuration.
+    public var inlineValue: String? {
+        if case let .inline(text) = self { text } else { nil }
     }
 
     /// A warning when a secret file can be read by users other than its owner.

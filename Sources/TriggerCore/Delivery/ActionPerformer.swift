@@ -82,14 +82,7 @@ public final class ActionPerformer: JobPerformer {
             }
             switch flow.actions[job.actionIndex] {
             case let .webhook(action):
-                let secret: String?
-                do {
-                    secret = try action.secret?.resolve()
-                } catch {
-                    // The file or variable may come back (a mounted secret); worth a retry.
-                    return .retryable("cannot read the webhook secret: \(error)", retryAfter: nil)
-                }
-                return await webhooks.deliver(action, job: job, secret: secret)
+                return await webhooks.deliver(action, job: job)
             case let .exec(action):
                 return await exec.run(action, job: job)
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Subprocess
 
 /// The first bytes of one output stream of an exec hook, and how many more were thrown away.
@@ -20,6 +21,17 @@ struct CapturedOutput: Sendable {
         })
         let words = flat.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         return words.count > characters ? String(words.prefix(characters)) + "…" : words
+    }
+
+    /// Replaces each of `secrets` by `[redacted]` (the text is decoded as UTF-8 first, as
+    /// ``text`` would be).
+    mutating func redact(_ secrets: [String]) {
+        guard !secrets.isEmpty else { return }
+        var text = String(decoding: bytes, as: UTF8.self)
+        for secret in secrets.sorted(by: { $0.count > $1.count }) where text.contains(secret) {
+            text = text.replacingOccurrences(of: secret, with: "[redacted]")
+        }
+        bytes = Array(text.utf8)
     }
 
     /// Reads `stream` to its end, keeping the first `limit` bytes. Reading on past the limit is

@@ -6,16 +6,19 @@ extension ExecRunner {
     static let maxValueBytes = 4096
 
     /// The program's environment: a minimal base (`PATH`, and `LANG`, `TZ`, `HOME` when the
-    /// daemon has them), then the action's `env`, then `MAILTRIGGER_*`, which the action cannot
-    /// override. Nothing else leaks from the daemon's environment (credentials, for instance).
+    /// daemon has them), then the action's `env` (secret references read now, from `inherited`
+    /// for `{"env"}`), then `MAILTRIGGER_*`, which the action cannot override. Nothing else leaks
+    /// from the daemon's environment (credentials, for instance). The environment, unlike the
+    /// arguments, is readable only by the hook's own user and root (`/proc/<pid>/environ` is
+    /// mode 0400; `cmdline` is world-readable): the place for a token.
     static func environment(for action: ExecAction, job: StateStore.Job,
-                            inherited: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+                            inherited: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
         var environment = ["PATH": path]
         for name in ["LANG", "TZ", "HOME"] {
             if let value = inherited[name] { environment[name] = value }
         }
         for (name, value) in action.environment where isValidName(name) && !name.uppercased().hasPrefix("MAILTRIGGER_") {
-            environment[name] = value
+            environment[name] = try value.resolve(environment: inherited)
         }
         let facts = PayloadFacts(payload: job.payload)
         let own: [String: String] = [
@@ -31,6 +34,12 @@ extension ExecRunner {
         ]
         environment.merge(own) { _, mine in mine }
         return environment.mapValues(sanitize)
+    }
+
+    /// The values in `environment` that came from a file, a variable or a credential: a hook
+    /// that prints one must not put it into the log or a failure reason.
+    static func secretValues(of action: ExecAction, in environment: [String: String]) -> [String] {
+        action.environment.compactMap { name, value in value.inlineValue == nil ? environment[name] : nil }.filter { !$0.isEmpty }
     }
 
     /// A value an environment can hold: no NUL (it would end the C string), at most

@@ -78,7 +78,14 @@ public struct ExecRunner: Sendable {
         case .none:
             stdin = nil
         }
-        let environment = Self.environment(for: action, job: job)
+        let environment: [String: String]
+        do {
+            environment = try Self.environment(for: action, job: job)
+        } catch {
+            // A mounted secret may come back: worth a retry. The error names the source only.
+            return .retryable("\(program): cannot read a secret of its environment: \(error)", retryAfter: nil)
+        }
+        let secrets = Self.secretValues(of: action, in: environment)
 
         var options = PlatformOptions()
         // Its own session, hence its own process group: a timeout signals every process the
@@ -156,7 +163,9 @@ public struct ExecRunner: Sendable {
             return .permanent("\(program): cannot run\(identity): \(Self.describe(error))")
         case .deadline, .timerCancelled:
             return .retryable("\(program): interrupted (mailtrigger is stopping)", retryAfter: nil)
-        case let .finished(finished):
+        case var .finished(finished):
+            finished.standardOutput.redact(secrets)
+            finished.standardError.redact(secrets)
             if outcome.timedOut {
                 // Whatever the hook started and left behind in its group goes too. The group id
                 // stays reserved while any member lives, so this reaches only those leftovers.

@@ -42,16 +42,29 @@ public final class WebhookSender: Sendable {
         self.logger = logger
     }
 
-    /// POSTs `job.payload` to `action.url` and classifies the outcome. `secret` is the resolved
-    /// `action.secret`; `now` stamps the signature and anchors an HTTP-date `Retry-After`.
-    public func deliver(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date = Date()) async -> StateStore.AttemptResult {
+    /// POSTs `job.payload` to `action.url` and classifies the outcome. The signing secret and
+    /// the header values are read for each delivery (a rotated file is picked up); `now` stamps
+    /// the signature and anchors an HTTP-date `Retry-After`.
+    public func deliver(_ action: WebhookAction, job: StateStore.Job, now: Date = Date()) async -> StateStore.AttemptResult {
+        let secret: String?
+        let extraHeaders: [String: String]
+        do {
+            secret = try action.secret?.resolve()
+            extraHeaders = try action.headers.mapValues { try $0.resolve() }
+        } catch {
+            // The file or variable may come back (a mounted secret); worth a retry. The error
+            // names the source, never a value.
+            return .retryable("cannot read a webhook secret: \(error)", retryAfter: nil)
+        }
         // Made only when a reason or a log line needs it: a burst delivers thousands per second.
-        func endpoint() -> WebhookEndpoint { WebhookEndpoint(url: action.url, secret: secret) }
+        func endpoint() -> WebhookEndpoint {
+            WebhookEndpoint(url: action.url, secrets: [secret] + Self.sensitiveValues(of: action, resolved: extraHeaders))
+        }
         let started = ContinuousClock.now
         var result: StateStore.AttemptResult
         let status: Int?
         do {
-            let (target, headers) = try makeRequest(action, job: job, secret: secret, now: now)
+            let (target, headers) = try makeRequest(action, headers: extraHeaders, job: job, secret: secret, now: now)
             let outcome = await exchange(target, headers: headers, body: job.payload, timeout: action.timeout)
             (result, status) = classify(outcome, endpoint: endpoint(), timeout: action.timeout, now: now)
             if target.endpoint.secure, let reason = result.reason, reason.contains("CERTIFICATE_VERIFY_FAILED"),
@@ -92,16 +105,29 @@ public final class WebhookSender: Sendable {
         return CertificateDiagnosis.validityProblem(certificate)
     }
 
+    /// The header values a reason must never show: every one read from a file, a variable or a
+    /// credential, and those written inline under a name that usually carries a credential (a
+    /// receiver's error page may echo the request's headers).
+    static func sensitiveValues(of action: WebhookAction, resolved: [String: String]) -> [String?] {
+        let credentialNames = ["auth", "token", "key", "secret", "password", "cookie", "session"]
+        return action.headers.compactMap { name, reference in
+            guard reference.inlineValue == nil || credentialNames.contains(where: name.lowercased().contains) else { return nil }
+            return resolved[name]
+        }
+    }
+
     /// The request's target and headers (the client adds `Host` and `Content-Length`).
-    func makeRequest(_ action: WebhookAction, job: StateStore.Job, secret: String?, now: Date) throws -> (WebhookTarget, HTTPHeaders) {
+    /// `extraHeaders` are the action's headers, their values read.
+    func makeRequest(_ action: WebhookAction, headers extraHeaders: [String: String], job: StateStore.Job, secret: String?,
+                     now: Date) throws -> (WebhookTarget, HTTPHeaders) {
         // The action's headers first, minus the ones mailtrigger owns: the body's type, the key
         // receivers deduplicate on, the signature, and the framing the client computes.
         var headers = HTTPHeaders()
-        if !action.headers.isEmpty {
+        if !extraHeaders.isEmpty {
             var reserved: Set<String> = ["content-type", "idempotency-key", "content-length", "transfer-encoding", "host",
                                          "connection", WebhookSender.timestampHeader.lowercased()]
             reserved.insert(action.signatureHeader.lowercased())
-            for (name, value) in action.headers.sorted(by: { $0.key < $1.key }) where !reserved.contains(name.lowercased()) {
+            for (name, value) in extraHeaders.sorted(by: { $0.key < $1.key }) where !reserved.contains(name.lowercased()) {
                 headers.add(name: name, value: value)
             }
         }

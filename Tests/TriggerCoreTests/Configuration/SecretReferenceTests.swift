@@ -49,4 +49,32 @@ struct SecretReferenceTests {
         #expect(loaded.errors.map(\.path) == ["profiles[0].auth.password"])
         #expect(loaded.errors.first?.message.contains("MT_NOT_SET") == true)
     }
+
+    /// Threat model U3: a receiver's token or a hook's key need not be written in the file.
+    @Test func headerAndHookEnvironmentValuesMayBeSecrets() throws {
+        let file = try temporaryFile("Bearer t\n", mode: 0o644)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        func flows(bad: Bool) -> String {
+            """
+            [{"name": "f", "actions": [
+              {"type": "webhook", "url": "https://example.org/hook",
+               "headers": {"Authorization": {"file": "\(file)"}, "X-Key": {"env": "MT_KEY"}, "X-Plain": ""\(bad ? #", "X-Bad": 7"# : "")}},
+              {"type": "exec", "command": ["/bin/true"],
+               "env": {"TOKEN": {"credential": "hook-token"}, "MODE": "fast"\(bad ? #", "BAD": {"env": ""}"# : "")}}]}]
+            """
+        }
+        let loaded = load(profileWith("flows", flows(bad: true)), checkEnvironment: true, environment: ["MT_KEY": "k"])
+        #expect(loaded.errors.map(\.path).sorted() == ["profiles[0].flows[0].actions[0].headers.X-Bad",
+                                                       "profiles[0].flows[0].actions[1].env.BAD.env",
+                                                       "profiles[0].flows[0].actions[1].env.TOKEN"], "\(loaded.errors)")
+        #expect(loaded.errors.contains { $0.message.contains("CREDENTIALS_DIRECTORY") })
+        #expect(loaded.warnings.map(\.path) == ["profiles[0].flows[0].actions[0].headers.Authorization"], "a readable secret file warns")
+
+        let fixed = profileWith("flows", flows(bad: false))
+        let good = try #require(load(fixed, checkEnvironment: false).configuration, "\(load(fixed).errors)")
+        guard case let .webhook(webhook) = good.profiles[0].flows[0].actions[0],
+              case let .exec(exec) = good.profiles[0].flows[0].actions[1] else { Issue.record("actions"); return }
+        #expect(webhook.headers == ["Authorization": .file(file), "X-Key": .environment("MT_KEY"), "X-Plain": ""])
+        #expect(exec.environment == ["TOKEN": .credential("hook-token"), "MODE": "fast"])
+    }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite("Delivery: exec runner")
 struct ExecRunnerTests {
     func action(_ command: [String], stdin: ExecAction.Stdin = .json, timeout: Duration = .seconds(20),
-                environment: [String: String] = [:]) -> ExecAction {
+                environment: [String: SecretReference] = [:]) -> ExecAction {
         ExecAction(command: command, stdin: stdin, timeout: timeout, environment: environment)
     }
 
@@ -56,9 +56,9 @@ struct ExecRunnerTests {
         #expect(unexpected.isEmpty, "\(unexpected)")
     }
 
-    @Test func environmentBaseAndSanitising() {
+    @Test func environmentBaseAndSanitising() throws {
         let job = DeliveryFixtures.job(payload: DeliveryFixtures.payload(subject: "a\0b" + String(repeating: "é", count: 3000)))
-        let env = ExecRunner.environment(
+        let env = try ExecRunner.environment(
             for: action(["/bin/true"], environment: ["K": "v\0w", "BAD=NAME": "x", "": "y"]), job: job,
             inherited: ["LANG": "de_DE.UTF-8", "HOME": "/var/lib/mailtrigger", "AWS_SECRET_ACCESS_KEY": "leak", "PATH": "/opt/bin"])
         #expect(env["LANG"] == "de_DE.UTF-8")
@@ -72,6 +72,50 @@ struct ExecRunnerTests {
         #expect(!subject.contains("\0"))
         #expect(subject.hasPrefix("abé"))
         #expect(subject.utf8.count <= 4096 && subject.utf8.count >= 4095, "cut at a character boundary")
+    }
+
+    /// Threat model U3/U5: a token for the hook comes from a file (or a variable, or a systemd
+    /// credential) into its environment, which only its user and root can read, never into its
+    /// world-readable command line; and a hook that prints it does not put it into the log or
+    /// the failure reason.
+    @Test func aSecretReachesTheHookEnvironmentOnlyAndIsRedactedFromItsOutput() async throws {
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let tokenFile = directory.appendingPathComponent("token").path
+        let token = "s3cret-hook-token"
+        try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+        let seen = directory.appendingPathComponent("seen").path
+        // Records what the hook saw, then prints the token on both streams and fails.
+        let script = try DeliveryFixtures.script(#"""
+            { printf 'env=%s\n' "$HOOK_TOKEN"; printf 'from=%s\n' "$FROM_VARIABLE"
+              printf 'cmdline='; tr '\0' ' ' < /proc/$$/cmdline; echo
+              printf 'environ_mode='; stat -c %a /proc/$$/environ; } > "$1"
+            echo "token is $HOOK_TOKEN"; echo "again: $HOOK_TOKEN" >&2; exit 3
+            """#, in: directory)
+        let hook = action([script, seen], environment: [
+            "HOOK_TOKEN": .file(tokenFile), "FROM_VARIABLE": .environment("MT_TEST_HOOK_VARIABLE"), "PLAIN": "visible",
+        ])
+        let (logger, records) = RecordingLogHandler.logger()
+        setenv("MT_TEST_HOOK_VARIABLE", "s3cret-hook-variable", 1)
+        defer { unsetenv("MT_TEST_HOOK_VARIABLE") }
+        let result = await runner(logger).run(hook, job: DeliveryFixtures.job())
+
+        let lines = try String(contentsOfFile: seen, encoding: .utf8)
+        #expect(lines.contains("env=\(token)\n"), "the file's content, its final newline trimmed: \(lines)")
+        #expect(lines.contains("from=s3cret-hook-variable\n"))
+        #expect(lines.contains("cmdline=/bin/sh \(script) \(seen)") || lines.contains("cmdline=\(script)"), "\(lines)")
+        #expect(!lines.split(separator: "\n").first { $0.hasPrefix("cmdline=") }!.contains("s3cret"), "\(lines)")
+        #expect(lines.contains("environ_mode=400"), "only the hook's user and root read its environment: \(lines)")
+        guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
+        #expect(reason.contains("again: [redacted]") && !reason.contains("s3cret"), "\(reason)")
+        let logged = records.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        #expect(logged.contains("token is [redacted]"), "\(logged)")
+        #expect(!logged.contains("s3cret"), "\(logged)")
+
+        // Unreadable: retried (a mounted secret may come back), the reason names the file only.
+        try FileManager.default.removeItem(atPath: tokenFile)
+        let missing = await runner().run(hook, job: DeliveryFixtures.job())
+        guard case let .retryable(why, _) = missing else { Issue.record("\(missing)"); return }
+        #expect(why.contains("cannot read a secret of its environment") && why.contains(tokenFile), "\(why)")
     }
 
     @Test func hostileSubjectIsInertData() async throws {

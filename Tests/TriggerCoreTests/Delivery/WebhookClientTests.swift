@@ -191,8 +191,8 @@ struct WebhookClientTLSTests {
         let sender = WebhookSender(client: client, logger: .init(label: "test"))
         let job = DeliveryFixtures.job()
         #expect(receiver.url().hasPrefix("https://"))
-        #expect(await sender.deliver(WebhookAction(url: receiver.url()), job: job, secret: nil) == .succeeded)
-        #expect(await sender.deliver(WebhookAction(url: receiver.url()), job: job, secret: nil) == .succeeded)
+        #expect(await sender.deliver(WebhookAction(url: receiver.url()), job: job) == .succeeded)
+        #expect(await sender.deliver(WebhookAction(url: receiver.url()), job: job) == .succeeded)
         #expect(receiver.connectionsAccepted == 1)
         #expect(try await receiver.waitForRequests(count: 2).allSatisfy { $0.body == job.payload })
         await client.shutdown()
@@ -203,7 +203,7 @@ struct WebhookClientTLSTests {
         let (receiver, _, otherCAFile) = try await tlsReceiver()
         let client = WebhookClient(trustRoots: .file(otherCAFile))
         let sender = WebhookSender(client: client, logger: .init(label: "test"))
-        let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+        let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job())
         guard case let .retryable(reason, _) = result else { Issue.record("\(result)"); return }
         #expect(reason.hasPrefix("TLS error"), "\(reason)")
         #expect(!reason.contains("expired"), "an unknown CA is not said to be an expiry: \(reason)")
@@ -218,7 +218,7 @@ struct WebhookClientTLSTests {
         let receiver = try await WebhookReceiver.start(tls: try environment.serverTLSContext("expired"))
         let client = WebhookClient(trustRoots: .file(environment.caFile))
         let sender = WebhookSender(client: client, logger: .init(label: "test"))
-        let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+        let result = await sender.deliver(WebhookAction(url: receiver.url()), job: DeliveryFixtures.job())
         guard case let .retryable(reason, _) = result else { Issue.record("\(result)"); return }
         #expect(reason.contains("the server certificate expired on 2025-02-01"), "\(reason)")
         #expect(receiver.requestCount == 0)
@@ -232,7 +232,7 @@ struct WebhookClientTLSTests {
         let client = WebhookClient(trustRoots: .file(environment.caFile))
         let sender = WebhookSender(client: client, logger: .init(label: "test"))
         for host in ["localhost", "127.0.0.1"] {
-            let result = await sender.deliver(WebhookAction(url: "https://\(host):\(receiver.port)/hook"), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(WebhookAction(url: "https://\(host):\(receiver.port)/hook"), job: DeliveryFixtures.job())
             guard case let .retryable(reason, _) = result else { Issue.record("\(host): \(result)"); continue }
             #expect(reason.contains("does not match the host name"), "\(host): \(reason)")
         }

@@ -20,7 +20,7 @@ struct WebhookSenderTests {
         await client.shutdown()
     }
 
-    func action(_ url: String, headers: [String: String] = [:], timeout: Duration = .seconds(5),
+    func action(_ url: String, headers: [String: SecretReference] = [:], timeout: Duration = .seconds(5),
                 secret: String? = nil, signatureHeader: String = "X-Mailtrigger-Signature") -> WebhookAction {
         WebhookAction(url: url, headers: headers, timeout: timeout, secret: secret.map(SecretReference.inline),
                       signatureHeader: signatureHeader)
@@ -36,7 +36,7 @@ struct WebhookSenderTests {
             "content-type": "text/plain", "Idempotency-Key": "mine", "X-Mailtrigger-Signature": "forged",
         ])
         try await withSender { sender in
-            #expect(await sender.deliver(hook, job: job, secret: nil) == .succeeded)
+            #expect(await sender.deliver(hook, job: job) == .succeeded)
         }
         let request = try #require(try await receiver.waitForRequests(count: 1).first)
         #expect(request.method == "POST")
@@ -60,7 +60,7 @@ struct WebhookSenderTests {
         let now = Date(timeIntervalSince1970: 1_763_700_000.75)
         try await withSender { sender in
             let result = await sender.deliver(action(receiver.url(), headers: ["X-Sig": "forged"], secret: secret,
-                                                     signatureHeader: "X-Sig"), job: job, secret: secret, now: now)
+                                                     signatureHeader: "X-Sig"), job: job, now: now)
             #expect(result == .succeeded)
         }
         let request = try #require(try await receiver.waitForRequests(count: 1).first)
@@ -79,7 +79,7 @@ struct WebhookSenderTests {
         let receiver = try await WebhookReceiver.start(defaultResponse: .init(status: status, body: "fine"))
         defer { Task { await receiver.stop() } }
         try await withSender { sender in
-            #expect(await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil) == .succeeded)
+            #expect(await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job()) == .succeeded)
         }
     }
 
@@ -88,7 +88,7 @@ struct WebhookSenderTests {
         defer { Task { await receiver.stop() } }
         receiver.enqueue(.init(status: 503, headers: [("Retry-After", "7")], body: "down for maintenance\n"))
         try await withSender { sender in
-            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job())
             #expect(result == .retryable("HTTP 503 from 127.0.0.1:\(receiver.port): down for maintenance", retryAfter: .seconds(7)))
         }
     }
@@ -100,7 +100,7 @@ struct WebhookSenderTests {
         // 120 s after `now`, as an IMF-fixdate (RFC 9110 §5.6.7).
         receiver.enqueue(.init(status: 503, headers: [("Retry-After", "Fri, 21 Nov 2025 04:42:00 GMT")]))
         try await withSender { sender in
-            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil, now: now)
+            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), now: now)
             guard case let .retryable(_, retryAfter) = result else { Issue.record("\(result)"); return }
             #expect(retryAfter == .seconds(120))
         }
@@ -111,7 +111,7 @@ struct WebhookSenderTests {
         let receiver = try await WebhookReceiver.start(defaultResponse: .init(status: status))
         defer { Task { await receiver.stop() } }
         try await withSender { sender in
-            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job())
             #expect(result == .retryable("HTTP \(status) from 127.0.0.1:\(receiver.port)", retryAfter: nil))
         }
     }
@@ -126,8 +126,7 @@ struct WebhookSenderTests {
         try await withSender { sender in
             var delays: [Duration?] = []
             for _ in 0..<4 {
-                guard case let .retryable(_, retryAfter) = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(),
-                                                                                 secret: nil) else {
+                guard case let .retryable(_, retryAfter) = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job()) else {
                     Issue.record("not retryable")
                     return
                 }
@@ -145,10 +144,48 @@ struct WebhookSenderTests {
             request.path == "/moved" ? .ok : .init(status: status, headers: [("Location", "/moved")], body: "{\"error\":\"nope\"}")
         }
         try await withSender { sender in
-            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job())
             #expect(result == .permanent("HTTP \(status) from 127.0.0.1:\(receiver.port): {\"error\":\"nope\"}"))
         }
         #expect(receiver.requests.map(\.path) == ["/hook"], "redirects are not followed")
+    }
+
+    /// Threat model U3: a receiver's token in a header comes from a file or a variable, is read
+    /// for each delivery, and a receiver that echoes it in its error page does not put it into
+    /// the reason (which reaches the log, the outbox and `status`).
+    @Test func headerValuesFromSecretsArriveAndAreRedactedFromReasons() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        // Echoes every header back, as some error pages do.
+        receiver.respond { request in
+            .init(status: 401, body: request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; "))
+        }
+        let directory = try DeliveryFixtures.temporaryDirectory()
+        let tokenFile = directory.appendingPathComponent("token").path
+        try Data("Bearer s3cret-receiver-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        setenv("MT_TEST_RECEIVER_KEY", "s3cret-api-key", 1)
+        defer { unsetenv("MT_TEST_RECEIVER_KEY") }
+        let hook = action(receiver.url(), headers: ["Authorization": .file(tokenFile), "X-Api-Key": .environment("MT_TEST_RECEIVER_KEY"),
+                                                    "X-Source": "mailtrigger-tests"])
+        try await withSender { sender in
+            let result = await sender.deliver(hook, job: DeliveryFixtures.job())
+            guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
+            #expect(!reason.contains("s3cret"), "\(reason)")
+            #expect(reason.contains("Authorization: [redacted]") && reason.contains("X-Api-Key: [redacted]"), "\(reason)")
+            #expect(reason.contains("X-Source: mailtrigger-tests"), "a plain header is not a secret: \(reason)")
+
+            // A rotated file is read at the next delivery; a missing one is retried.
+            try Data("Bearer rotated-token".utf8).write(to: URL(fileURLWithPath: tokenFile))
+            _ = await sender.deliver(hook, job: DeliveryFixtures.job())
+            try FileManager.default.removeItem(atPath: tokenFile)
+            let missing = await sender.deliver(hook, job: DeliveryFixtures.job())
+            #expect(missing == .retryable("cannot read a webhook secret: cannot read secret from \(tokenFile): no such file", retryAfter: nil))
+        }
+        let requests = receiver.requests
+        #expect(requests.count == 2, "nothing is sent without the header's value")
+        let sent = requests.map { request in request.headers.filter { $0.name == "Authorization" }.map(\.value) }
+        #expect(sent == [["Bearer s3cret-receiver-token"], ["Bearer rotated-token"]])
+        #expect(requests.first?.headers.contains { $0.name == "X-Api-Key" && $0.value == "s3cret-api-key" } == true)
     }
 
     @Test func connectionRefusedIsRetryableAndRecoversAfterRestart() async throws {
@@ -156,12 +193,12 @@ struct WebhookSenderTests {
         await receiver.stop()
         try await withSender { sender in
             let started = ContinuousClock.now
-            let result = await sender.deliver(action(receiver.url(), timeout: .seconds(10)), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(action(receiver.url(), timeout: .seconds(10)), job: DeliveryFixtures.job())
             #expect(result == .retryable("connection refused (127.0.0.1:\(receiver.port))", retryAfter: nil))
             #expect(ContinuousClock.now - started < .seconds(3), "refused fails at once, not at the timeout")
 
             try await receiver.restart()
-            #expect(await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil) == .succeeded)
+            #expect(await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job()) == .succeeded)
         }
         #expect(receiver.requestCount == 1)
         await receiver.stop()
@@ -172,8 +209,7 @@ struct WebhookSenderTests {
         defer { Task { await receiver.stop() } }
         try await withSender { sender in
             let started = ContinuousClock.now
-            let result = await sender.deliver(action(receiver.url(), timeout: .milliseconds(700)), job: DeliveryFixtures.job(),
-                                              secret: nil)
+            let result = await sender.deliver(action(receiver.url(), timeout: .milliseconds(700)), job: DeliveryFixtures.job())
             let elapsed = ContinuousClock.now - started
             #expect(result == .retryable("timed out after 700ms waiting for 127.0.0.1:\(receiver.port)", retryAfter: nil))
             #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(3), "\(elapsed)")
@@ -186,7 +222,7 @@ struct WebhookSenderTests {
         try await withSender { sender in
             let started = ContinuousClock.now
             let result = await sender.deliver(action("http://127.0.0.1:\(server.port)/hook", timeout: .milliseconds(700)),
-                                              job: DeliveryFixtures.job(), secret: nil)
+                                              job: DeliveryFixtures.job())
             let elapsed = ContinuousClock.now - started
             #expect(result == .retryable("timed out after 700ms waiting for 127.0.0.1:\(server.port)", retryAfter: nil))
             #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(3), "\(elapsed)")
@@ -205,7 +241,7 @@ struct WebhookSenderTests {
         }
         let (logger, records) = RecordingLogHandler.logger()
         try await withSender(logger: logger) { sender in
-            let result = await sender.deliver(action(url, secret: secret), job: DeliveryFixtures.job(), secret: secret)
+            let result = await sender.deliver(action(url, secret: secret), job: DeliveryFixtures.job())
             guard case let .retryable(reason, _) = result else { Issue.record("\(result)"); return }
             #expect(reason.hasPrefix("HTTP 500 from 127.0.0.1:\(receiver.port): bad request"))
             for sensitive in [secret, "hookpass", "QUERYTOKEN", "T0KENPATH", "token="] {
@@ -214,7 +250,7 @@ struct WebhookSenderTests {
             await receiver.stop()
             // The pooled connection may still look open ("remote connection closed"), or the
             // next one is refused: either way retryable and just as discreet.
-            let down = await sender.deliver(action(url, secret: secret), job: DeliveryFixtures.job(), secret: secret)
+            let down = await sender.deliver(action(url, secret: secret), job: DeliveryFixtures.job())
             guard case let .retryable(downReason, _) = down else { Issue.record("\(down)"); return }
             #expect(downReason.hasSuffix("(127.0.0.1:\(receiver.port))"), "\(downReason)")
             for sensitive in [secret, "hookpass", "QUERYTOKEN", "T0KENPATH", "token="] {
@@ -234,7 +270,7 @@ struct WebhookSenderTests {
         receiver.enqueue(.init(status: 404))
         let (logger, records) = RecordingLogHandler.logger()
         try await withSender(logger: logger) { sender in
-            _ = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job(), secret: nil)
+            _ = await sender.deliver(action(receiver.url()), job: DeliveryFixtures.job())
         }
         let record = try #require(records.all.first { $0.metadata["MT_ACTION"] == "webhook" })
         #expect(record.level == .debug)
@@ -245,7 +281,7 @@ struct WebhookSenderTests {
 
     @Test func invalidURLIsPermanent() async throws {
         try await withSender { sender in
-            let result = await sender.deliver(action("ftp://127.0.0.1/x?token=QUERYTOKEN"), job: DeliveryFixtures.job(), secret: nil)
+            let result = await sender.deliver(action("ftp://127.0.0.1/x?token=QUERYTOKEN"), job: DeliveryFixtures.job())
             guard case let .permanent(reason) = result else { Issue.record("\(result)"); return }
             #expect(reason.contains("invalid webhook URL"))
             #expect(!reason.contains("QUERYTOKEN"))
