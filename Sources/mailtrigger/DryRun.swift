@@ -58,6 +58,7 @@ struct DryRun: AsyncParsableCommand {
                 let subject = plan.payload.subject ?? "(no subject)"
                 let fired = plan.flows.isEmpty ? "no flow fires" : "fires: " + plan.flows.joined(separator: ", ")
                 printOutput("UID \(message.uid)  \(subject.debugDescription)  → \(fired)")
+                for note in plan.matchNotes { printOutput("  warning: \(note)") }
                 if payload, !plan.flows.isEmpty {
                     printOutput(plan.payload.json(pretty: true))
                 }

@@ -4,17 +4,23 @@ import MailMIME
 extension MatchRule {
     /// Whether the rule holds for a message.
     public func matches(_ facts: MessageFacts) -> Bool {
+        var budget = MatchBudget()
+        return matches(facts, budget: &budget)
+    }
+
+    /// Whether the rule holds, with regular expressions drawing on `budget`.
+    public func matches(_ facts: MessageFacts, budget: inout MatchBudget) -> Bool {
         switch self {
         case .always: return true
-        case let .all(rules): return rules.allSatisfy { $0.matches(facts) }
-        case let .any(rules): return rules.contains { $0.matches(facts) }
-        case let .not(rule): return !rule.matches(facts)
-        case let .subject(condition): return condition.matches(facts.subject)
-        case let .from(condition): return condition.matchesAny(facts.from)
-        case let .to(condition): return condition.matchesAny(facts.to)
-        case let .cc(condition): return condition.matchesAny(facts.cc)
+        case let .all(rules): return rules.allSatisfy { $0.matches(facts, budget: &budget) }
+        case let .any(rules): return rules.contains { $0.matches(facts, budget: &budget) }
+        case let .not(rule): return !rule.matches(facts, budget: &budget)
+        case let .subject(condition): return condition.matches(facts.subject, budget: &budget)
+        case let .from(condition): return condition.matchesAny(facts.from, budget: &budget)
+        case let .to(condition): return condition.matchesAny(facts.to, budget: &budget)
+        case let .cc(condition): return condition.matchesAny(facts.cc, budget: &budget)
         case let .header(name, condition):
-            return facts.values(of: name).contains { condition.matches($0) }
+            return facts.values(of: name).contains { condition.matches($0, budget: &budget) }
         case let .hasAttachment(expected): return facts.hasAttachment == expected
         case let .size(min, max): return facts.size >= (min ?? 0) && facts.size <= (max ?? Int.max)
         }
@@ -25,8 +31,17 @@ extension Flow {
     /// The flows that fire for a message, in order: every matching flow, up to and including the
     /// first matching one with `stop`.
     public static func firing(_ flows: [Flow], for facts: MessageFacts) -> [Flow] {
+        var budget = MatchBudget()
+        return firing(flows, for: facts, budget: &budget)
+    }
+
+    /// The flows that fire; `budget` bounds the time regular expressions take on this message
+    /// and collects what ran out of it.
+    public static func firing(_ flows: [Flow], for facts: MessageFacts, budget: inout MatchBudget) -> [Flow] {
         var fired: [Flow] = []
-        for flow in flows where flow.match.matches(facts) {
+        for flow in flows {
+            budget.flow = flow.name
+            guard flow.match.matches(facts, budget: &budget) else { continue }
             fired.append(flow)
             if flow.stop { break }
         }
@@ -37,6 +52,18 @@ extension Flow {
 extension TextCondition {
     /// Whether `text` satisfies the condition (case-insensitive unless `caseSensitive`).
     public func matches(_ text: String) -> Bool {
+        var budget = MatchBudget()
+        return matches(text, budget: &budget)
+    }
+
+    /// Whether `text` satisfies the condition; a regular expression draws on `budget`.
+    public func matches(_ text: String, budget: inout MatchBudget) -> Bool {
+        if op == .regex {
+            // Validated when the configuration was read; an invalid one never matches.
+            guard let expression = try? NSRegularExpression(pattern: self.pattern,
+                                                            options: caseSensitive ? [] : [.caseInsensitive]) else { return false }
+            return budget.firstMatch(expression, in: text)
+        }
         let subject = caseSensitive ? text : text.lowercased()
         let pattern = caseSensitive ? self.pattern : self.pattern.lowercased()
         switch op {
@@ -45,18 +72,15 @@ extension TextCondition {
         case .prefix: return subject.hasPrefix(pattern)
         case .suffix: return subject.hasSuffix(pattern)
         case .glob: return GlobPattern.matches(Array(pattern), Array(subject))
-        case .regex:
-            // Validated when the configuration was read; an invalid one never matches.
-            guard let expression = try? NSRegularExpression(pattern: self.pattern,
-                                                            options: caseSensitive ? [] : [.caseInsensitive]) else { return false }
-            return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        case .regex: return false
         }
     }
 
     /// For address fields: any address whose address, display name, or `Name <address>` form matches.
-    func matchesAny(_ addresses: [MailAddress]) -> Bool {
+    func matchesAny(_ addresses: [MailAddress], budget: inout MatchBudget) -> Bool {
         addresses.contains { address in
-            matches(address.address) || address.name.map { matches($0) || matches("\($0) <\(address.address)>") } == true
+            matches(address.address, budget: &budget)
+                || address.name.map { matches($0, budget: &budget) || matches("\($0) <\(address.address)>", budget: &budget) } == true
         }
     }
 }

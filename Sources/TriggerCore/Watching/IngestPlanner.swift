@@ -24,6 +24,8 @@ public struct IngestPlanner: Sendable {
         public var flows: [String]
         /// The payload (without a flow name) as the flows receive it.
         public var payload: Payload
+        /// Regular expressions that ran out of time on this message (``MatchBudget``).
+        public var matchNotes: [String] = []
     }
 
     public func plan(_ fetched: FetchedMessage, uidValidity: UInt32) -> Plan {
@@ -37,7 +39,10 @@ public struct IngestPlanner: Sendable {
         if fetched.truncated { Self.markHeaderOnly(&payload, size: fetched.size, limit: profile.maxMessageSize) }
         payload.size = Int(clamping: fetched.size)
 
-        let fired = Flow.firing(profile.flows, for: MessageFacts(message: message, payload: payload))
+        var budget = MatchBudget()
+        let fired = Flow.firing(profile.flows, for: MessageFacts(message: message, payload: payload), budget: &budget)
+        // Receivers of the flows that did fire learn that another one was cut short.
+        payload.warnings += budget.notes
         var jobs: [StateStore.NewJob] = []
         for flow in fired {
             let key = DeliveryKey.message(profile: profile.name, mailbox: mailbox, uidValidity: uidValidity,
@@ -63,7 +68,7 @@ public struct IngestPlanner: Sendable {
             }
         }
         return Plan(message: StateStore.IngestedMessage(uid: fetched.uid, messageID: payload.messageId, jobs: jobs),
-                    flows: fired.map(\.name), payload: payload)
+                    flows: fired.map(\.name), payload: payload, matchNotes: budget.notes)
     }
 
     private func options(raw: Bool) -> PayloadOptions {

@@ -139,6 +139,10 @@ public struct MailboxSynchronizer: Sendable {
                                     metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
                                                "MT_MESSAGE_ID": "\(messageID)"])
                     }
+                    for note in plan.matchNotes {
+                        logger.warning("\(note)", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
+                                                             "MT_UID": "\(fetched.uid)"])
+                    }
                     for flow in plan.flows {
                         logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
                                                               "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])

@@ -99,4 +99,38 @@ struct MatchRuleTests {
         #expect(rule.matches(facts))
         #expect(!MatchRule.subject(Self.text(.regex, "^rm")).matches(facts))
     }
+
+    /// Threat model M10: a pattern that backtracks exponentially on a sender's subject stops at
+    /// the message's budget, counts as not matching, and says so; the flows after it are still
+    /// evaluated, and a regular expression after the budget is spent is not run at all.
+    @Test func aCatastrophicRegexStopsAtTheBudgetAndSaysSo() {
+        func flow(_ name: String, _ match: MatchRule) -> Flow {
+            Flow(name: name, match: match, stop: false, actions: [], onSuccess: [], onFailure: [])
+        }
+        // 2^40 ways to split 40 "a"s before the "b" fails the match: hours, unbounded.
+        let facts = MessageFacts(subject: String(repeating: "a", count: 40) + "b", from: [], to: [], cc: [], headers: [],
+                                 hasAttachment: false, size: 1)
+        let flows = [
+            flow("fast", .subject(Self.text(.regex, "^a+b$"))),
+            flow("catastrophic", .subject(Self.text(.regex, "^(a+)+$"))),
+            flow("plain", .subject(Self.text(.contains, "aab"))),
+            flow("late-regex", .subject(Self.text(.regex, "b$"))),
+        ]
+        var budget = MatchBudget(time: .milliseconds(200))
+        let started = ContinuousClock.now
+        let fired = Flow.firing(flows, for: facts, budget: &budget)
+        let elapsed = ContinuousClock.now - started
+        #expect(fired.map(\.name) == ["fast", "plain"])
+        #expect(elapsed < .seconds(2), "bounded by the budget, not by the pattern: \(elapsed)")
+        #expect(budget.remaining <= .zero)
+        #expect(budget.notes.count == 2, "\(budget.notes)")
+        #expect(budget.notes.first?.hasPrefix("flow catastrophic: the regular expression ^(a+)+$ ran out of time") == true)
+        #expect(budget.notes.last?.hasPrefix("flow late-regex: the regular expression b$ ran out of time") == true)
+
+        // With time left, the same sane patterns match as before.
+        var fresh = MatchBudget()
+        #expect(Flow.firing([flows[0], flows[3]], for: facts, budget: &fresh).map(\.name) == ["fast", "late-regex"])
+        #expect(fresh.notes.isEmpty && fresh.remaining > .zero)
+    }
 }
+

@@ -59,6 +59,21 @@ struct IngestPlannerTests {
         #expect(plan.message.uid == 5)
     }
 
+    /// Threat model M10 at the planner: the payload of the flow that fires carries the note
+    /// about the one whose regular expression ran out of time.
+    @Test func aRegexOutOfTimeIsNotedInThePayloadAndThePlan() throws {
+        let flows = """
+            [{"name": "slow", "match": {"subject": {"regex": "^(a+)+$"}}, "actions": [{"type": "webhook", "url": "http://127.0.0.1:1/s"}]},
+             {"name": "all", "actions": [{"type": "webhook", "url": "http://127.0.0.1:1/a"}]}]
+            """
+        let planner = IngestPlanner(profile: try TriggerTestSupport.profile(flows: flows), mailbox: "INBOX")
+        let plan = planner.plan(message(uid: 9, subject: String(repeating: "a", count: 40) + "b"), uidValidity: 7)
+        #expect(plan.flows == ["all"])
+        #expect(plan.matchNotes.count == 1 && plan.matchNotes[0].hasPrefix("flow slow: the regular expression ^(a+)+$ ran out of time"))
+        let warnings = try json(plan.message.jobs[0].payload)["warnings"] as? [String]
+        #expect(warnings == plan.matchNotes)
+    }
+
     @Test func aFlowWithoutActionsQueuesItsSuccessPostActionsAtOnce() throws {
         let planner = IngestPlanner(profile: try TriggerTestSupport.profile(flows: Self.flows), mailbox: "INBOX")
         let plan = planner.plan(message(uid: 9, subject: "please just flag it"), uidValidity: 7)
