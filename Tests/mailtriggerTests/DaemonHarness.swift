@@ -75,14 +75,16 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Starts the daemon; stderr goes to the log file (appended across restarts). `launcher`: a
-    /// command that runs it (say `prlimit --nofile=…`), ending in the program's place.
-    func start(password: String, environment extra: [String: String] = [:], launcher: [String] = []) throws {
+    /// command that runs it (say `prlimit --nofile=…`), ending in the program's place;
+    /// `arguments`: more options of `run`.
+    func start(password: String, environment extra: [String: String] = [:], launcher: [String] = [],
+               arguments: [String] = []) throws {
         self.password = password
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
-        let command = launcher + [MailtriggerProcess.binary, "run", "--config", configPath, "--log-level", "debug"]
+        let command = launcher + [MailtriggerProcess.binary, "run", "--config", configPath, "--log-level", "debug"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         var environment = ProcessInfo.processInfo.environment

@@ -43,6 +43,44 @@ struct DaemonLogSafetyTests {
         await writer.logout()
     }
 
+    /// Threat model L1 at the daemon: with `--log-format journald`, the same hostile subject
+    /// (printed by a hook) arrives as one journal entry whose MESSAGE holds it as binary-safe
+    /// data; the forged `PRIORITY=0` line is inside that value, never a field of its own.
+    @Test("Dovecot: CR/LF and a forged PRIORITY=0 line in a subject stay inside one journal field",
+          .enabled(if: JournalStandIn.isPossible))
+    func hostileSubjectInTheJournal() async throws {
+        let env = try DovecotEnvironment.require()
+        let writer = try await env.signedIn("mt4")
+        let mailbox = try await writer.createFreshMailbox("journal-injection")
+        let journal = try await JournalStandIn.acquire()
+        defer { journal.release() }
+        let flows = #"[{"name": "echo", "actions": [{"type": "exec", "command": ["/usr/bin/printenv", "MAILTRIGGER_SUBJECT"]}]}]"#
+        let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: "mt4", mailboxes: [mailbox], flows: flows)])
+        try daemon.start(password: env.password, arguments: ["--log-format", "journald"])
+        _ = try await journal.entries(until: { $0.contains { $0.name == "MESSAGE" && $0.value.hasPrefix("watching") } })
+
+        let decoded = "Invoice\r\nPRIORITY=0\nSYSLOG_IDENTIFIER=forged\nMESSAGE=forged entry"
+        let message = "From: attacker@example.org\r\nTo: mt4@example.org\r\n"
+            + "Subject: =?utf-8?b?\(Data(decoded.utf8).base64EncodedString())?=\r\n"
+            + "Message-ID: <journal-injection@mailtrigger.test>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n"
+        _ = try await writer.append(ByteBuffer(string: message), to: mailbox)
+        _ = try await journal.entries(until: { $0.contains { $0.name == "MT_STREAM" && $0.value == "stdout" } })
+        #expect(try await daemon.stop() == 0)
+
+        let entries = journal.entries
+        #expect(!entries.contains { $0.first?.name == "UNPARSEABLE" }, "every datagram follows the native protocol")
+        #expect(entries.allSatisfy { entry in entry.filter { $0.name == "PRIORITY" }.count == 1 }, "one PRIORITY per entry")
+        #expect(!entries.contains { entry in entry.contains { $0.name == "SYSLOG_IDENTIFIER" && $0.value == "forged" } })
+        let output = try #require(entries.first { entry in entry.contains { $0.name == "MT_STREAM" && $0.value == "stdout" } })
+        let fields = Dictionary(output, uniquingKeysWith: { first, _ in first })
+        #expect(fields["MESSAGE"] == "stdout: " + decoded + "\n", "the subject, line breaks and all, is the value of MESSAGE")
+        #expect(fields["PRIORITY"] == "6")
+        #expect(fields["SYSLOG_IDENTIFIER"] == "mailtrigger")
+        #expect(daemon.log.isEmpty, "nothing on standard error in journald format: \(daemon.log)")
+        try? await writer.delete(mailbox)
+        await writer.logout()
+    }
+
     /// The receiver's token and the hook's key come from secret references (threat model U3,
     /// U5); the hook prints its key, which the log shows redacted. scripts/test.sh scans the
     /// suite's logs for these values too.
