@@ -139,8 +139,9 @@ extension IMAPSession {
 
     /// Moves messages: UID MOVE when advertised (RFC 6851), else COPY + STORE `\Deleted` +
     /// UID EXPUNGE of exactly these UIDs (RFC 4315). Without either, refuses: a plain EXPUNGE
-    /// would also remove other messages marked `\Deleted`.
-    public func uidMove(_ uids: UIDSet, to mailbox: String) async throws {
+    /// would also remove other messages marked `\Deleted`. The fallback is not atomic: cut off
+    /// after the COPY (`afterCopy` runs there), a repeated move copies again.
+    public func uidMove(_ uids: UIDSet, to mailbox: String, afterCopy: () -> Void = {}) async throws {
         let capabilities = try await self.capabilities
         if capabilities.contains(.move) {
             try await run(.uidMove(uids, mailbox: mailbox))
@@ -150,6 +151,7 @@ extension IMAPSession {
             throw IMAPClientError(.unsupported, "server offers neither MOVE nor UIDPLUS; a safe move is impossible")
         }
         try await run(.uidCopy(uids, mailbox: mailbox))
+        afterCopy()
         try await run(.uidStore(uids, .add, [.deleted], silent: true))
         try await run(.uidExpunge(uids))
     }

@@ -254,7 +254,7 @@ struct ProxiedDaemon {
 
     static func start(prefix: String, preload: Int = 0, bodyLines: Int = 1, extra: String = "", startFrom: String = #""all""#,
                       mode: FaultProxy.Mode = .forward, trigger: FaultProxy.Trigger? = nil, waitForWatching: Bool = true,
-                      flowExtra: String? = nil,
+                      flowExtra: String? = nil, environment: [String: String] = [:],
                       fill: (_ mailbox: String) async throws -> Void = { _ in },
                       prepare: (FaultProxy) -> Void = { _ in }, server: TestServer = .dovecot) async throws -> ProxiedDaemon {
         let env = try server.require()
@@ -277,7 +277,7 @@ struct ProxiedDaemon {
         let settings = [#""startFrom": \#(startFrom)"#, extra].filter { !$0.isEmpty }.joined(separator: ", ")
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows,
                                                                         extra: settings, server: server)])
-        try daemon.start(password: env.password)
+        try daemon.start(password: env.password, environment: environment)
         if waitForWatching { try await daemon.waitForLog("watching") }
         return ProxiedDaemon(env: env, proxy: proxy, receiver: receiver, writer: writer, mailbox: mailbox, daemon: daemon)
     }

@@ -26,6 +26,9 @@ public enum CrashSeam: String, CaseIterable, Sendable {
     /// A move was carried out on the server (its tagged OK read); the post-action job is not
     /// recorded yet.
     case midMove = "mid-move"
+    /// A server without MOVE: the fallback's UID COPY is done, the original not yet flagged
+    /// `\Deleted` and expunged.
+    case moveCopied = "move-copied"
 
     /// Passes the seam: dies here when the environment names it and its count is reached.
     @inline(__always)

@@ -56,7 +56,7 @@ public actor PostActionRunner {
                 case let .removeFlags(flags): try await session.uidStore(set, .remove, flags: flags.map { Flag($0) })
                 case let .copyTo(target): try await session.uidCopy(set, to: target)
                 case let .moveTo(target):
-                    try await session.uidMove(set, to: target)
+                    try await session.uidMove(set, to: target) { CrashSeam.moveCopied.pass() }
                     CrashSeam.midMove.pass()
                 case .delete: try await session.uidDelete(set)
                 }
