@@ -20,7 +20,15 @@ public struct Configuration: Hashable, Sendable {
             case let .oauth2(settings): references += [settings.clientSecret, settings.refreshToken]
             }
             for flow in profile.flows {
-                for case let .webhook(action) in flow.actions { references.append(action.secret) }
+                for action in flow.actions {
+                    switch action {
+                    case let .webhook(webhook):
+                        references.append(webhook.secret)
+                        references += webhook.headers.filter { SecretReference.isCredentialName($0.key) }.map(\.value)
+                    case let .exec(exec):
+                        references += exec.environment.filter { SecretReference.isCredentialName($0.key) }.map(\.value)
+                    }
+                }
             }
         }
         return references.contains { if case .inline? = $0 { true } else { false } }

@@ -51,6 +51,14 @@ public enum SecretReference: Hashable, Sendable, CustomStringConvertible, Expres
         }
     }
 
+    /// Whether a header or variable of this name usually carries a credential
+    /// (`Authorization`, `X-Api-Key`, `API_TOKEN`, …): its inline value makes the configuration
+    /// file sensitive, and a receiver's echo of it is redacted.
+    public static func isCredentialName(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return ["auth", "token", "key", "secret", "password", "passwd", "cookie", "session"].contains { lowered.contains($0) }
+    }
+
     /// The value, or nil when it is not written in the configuration.
     public var inlineValue: String? {
         if case let .inline(text) = self { text } else { nil }

@@ -109,10 +109,8 @@ public final class WebhookSender: Sendable {
     /// credential, and those written inline under a name that usually carries a credential (a
     /// receiver's error page may echo the request's headers).
     static func sensitiveValues(of action: WebhookAction, resolved: [String: String]) -> [String?] {
-        let credentialNames = ["auth", "token", "key", "secret", "password", "cookie", "session"]
-        return action.headers.compactMap { name, reference in
-            guard reference.inlineValue == nil || credentialNames.contains(where: name.lowercased().contains) else { return nil }
-            return resolved[name]
+        action.headers.compactMap { name, reference in
+            reference.inlineValue == nil || SecretReference.isCredentialName(name) ? resolved[name] : nil
         }
     }
 

@@ -77,4 +77,23 @@ struct SecretReferenceTests {
         #expect(webhook.headers == ["Authorization": .file(file), "X-Key": .environment("MT_KEY"), "X-Plain": ""])
         #expect(exec.environment == ["TOKEN": .credential("hook-token"), "MODE": "fast"])
     }
+
+    /// U3: an inline value under a credential's name (`Authorization`, `API_TOKEN`) makes a
+    /// configuration readable by others worth a warning; a plain header does not.
+    @Test(arguments: [("headers", "Authorization", true), ("headers", "X-Source", false), ("env", "API_TOKEN", true), ("env", "MODE", false)])
+    func inlineCredentialHeadersAndVariablesMakeTheFileSensitive(key: String, name: String, warns: Bool) throws {
+        let action = key == "headers" ? #"{"type": "webhook", "url": "https://example.org/h", "headers": {"\#(name)": "value-1"}}"#
+                                      : #"{"type": "exec", "command": ["/bin/true"], "env": {"\#(name)": "value-1"}}"#
+        let auth = #"{"username": "u", "password": {"env": "MT_PW"}}"#
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(profileWith("auth", auth).utf8)) as? [String: Any])
+        var profile = try #require((object["profiles"] as? [[String: Any]])?.first)
+        profile["flows"] = try JSONSerialization.jsonObject(with: Data(#"[{"name": "f", "actions": [\#(action)]}]"#.utf8))
+        object["profiles"] = [profile]
+        let file = try temporaryFile(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self), mode: 0o644)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let loaded = Configuration.load(path: file, checkEnvironment: false)
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        #expect(loaded.warnings.contains { $0.message.contains("inline secrets") } == warns, "\(loaded.warnings)")
+    }
 }
+
