@@ -9,8 +9,7 @@ struct OAuthHTTP: Sendable {
     let client: WebhookClient
     let timeout: Duration
 
-    /// The endpoints an OpenID discovery document names; each only if https, or http to a
-    /// loopback address.
+    /// The endpoints an OpenID discovery document names.
     struct Endpoints: Sendable {
         var token: String?
         var deviceAuthorization: String?
@@ -22,11 +21,22 @@ struct OAuthHTTP: Sendable {
         guard status == 200 else {
             throw OAuthTokenSource.Failure(kind: .unavailable, description: "the discovery document \(url) answered HTTP \(status)")
         }
-        func endpoint(_ key: String) -> String? {
-            (document[key] as? String).flatMap { Self.isAcceptable($0) ? $0 : nil }
+        return Endpoints(token: try Self.endpoint("token_endpoint", in: document, of: url),
+                         deviceAuthorization: try Self.endpoint("device_authorization_endpoint", in: document, of: url),
+                         authorization: try Self.endpoint("authorization_endpoint", in: document, of: url))
+    }
+
+    /// The endpoint the document names under `key`, if any. One that is neither https nor http to
+    /// loopback is refused, and named: dropping it would leave the user to read that the
+    /// document names none, and using it would send the client secret and tokens in clear.
+    static func endpoint(_ key: String, in document: [String: Any], of url: String) throws -> String? {
+        guard let endpoint = document[key] as? String else { return nil }
+        guard isAcceptable(endpoint) else {
+            throw OAuthTokenSource.Failure(kind: .unavailable,
+                                           description: "the discovery document \(url) names \(key) \(endpoint), which is not https: "
+                                               + "mailtrigger never sends secrets over plain http (only to a loopback address)")
         }
-        return Endpoints(token: endpoint("token_endpoint"), deviceAuthorization: endpoint("device_authorization_endpoint"),
-                         authorization: endpoint("authorization_endpoint"))
+        return endpoint
     }
 
     /// https, or http to a loopback address (a local test server).

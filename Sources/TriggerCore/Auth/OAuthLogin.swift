@@ -120,9 +120,10 @@ public struct OAuthLogin: Sendable {
     /// RFC 6749 §4.1 with PKCE: the user signs in in a browser, which comes back to our
     /// loopback listener with a code; the code and its verifier buy the tokens.
     func browser(_ authorizeURL: String, tokenURL: String) async throws -> String {
-        let listener = try await LoopbackRedirectListener.start(port: port)
+        let state = Self.randomURLSafe(bytes: 16)
+        let listener = try await LoopbackRedirectListener.start(port: port, state: state)
         do {
-            let token = try await browser(authorizeURL, tokenURL: tokenURL, listener: listener)
+            let token = try await browser(authorizeURL, tokenURL: tokenURL, listener: listener, state: state)
             await listener.close()
             return token
         } catch {
@@ -131,21 +132,29 @@ public struct OAuthLogin: Sendable {
         }
     }
 
-    func browser(_ authorizeURL: String, tokenURL: String, listener: LoopbackRedirectListener) async throws -> String {
+    func browser(_ authorizeURL: String, tokenURL: String, listener: LoopbackRedirectListener, state: String) async throws -> String {
         let verifier = Self.randomURLSafe(bytes: 48)
         let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded
-        let state = Self.randomURLSafe(bytes: 16)
         var query = ["response_type": "code", "client_id": settings.clientID, "redirect_uri": listener.redirectURI, "state": state,
                      "code_challenge": challenge, "code_challenge_method": "S256", "login_hint": settings.username]
         if let scope = settings.scope { query["scope"] = scope }
         let url = authorizeURL + (authorizeURL.contains("?") ? "&" : "?") + OAuthHTTP.formEncoded(query)
         say("To sign in \(settings.username) for profile \(profile), open this address in a browser on this machine:")
         say(url)
-        guard let redirect = await listener.redirect(timeout: timeout) else {
-            throw Failure(kind: .denied, description: "no sign-in within \(timeout.components.seconds) s; run the command again")
+        // A redirect with another state (or none) is not this sign-in's: an old link, or another
+        // program on this machine pushing its own code to bind us to its account (RFC 6749
+        // §10.12). Its code is never redeemed, and it does not end the sign-in either: any local
+        // program could otherwise abort every sign-in by racing the browser.
+        let say = self.say
+        let genuine = await listener.redirect(timeout: timeout) { query in
+            guard query["state"] == state else {
+                say("Ignored a redirect whose state does not match this sign-in (an old link, or another program on this machine); still waiting")
+                return false
+            }
+            return true
         }
-        guard redirect["state"] == state else {
-            throw Failure(kind: .denied, description: "the redirect's state does not match this sign-in; run the command again")
+        guard let redirect = genuine else {
+            throw Failure(kind: .denied, description: "no sign-in within \(timeout.components.seconds) s; run the command again")
         }
         guard let code = redirect["code"] else {
             throw Failure(kind: .denied, description: "the sign-in was refused (\(redirect["error"] ?? "no code"))")
