@@ -108,11 +108,12 @@ done
 # No secret the tests used is in any log they left: the daemons' logs, the CLI transcript, the
 # test output. The scanner first proves it finds planted secrets.
 log "scanning the test logs for secrets"
+# shellcheck disable=SC2086 # one --user option per user
 users=$(printf -- '--user %s ' $MT_IMAP_USERS)
 set +e
+# shellcheck disable=SC2086 # one --user option per user
 {
     python3 scripts/scan-secrets.py --self-test &&
-    # shellcheck disable=SC2086 # one --user option per user
     python3 scripts/scan-secrets.py --secret "$MT_IMAP_PASSWORD" --secret "$MT_CYRUS_PASSWORD" --secret mt-client-secret --secret s3cret-signing-key \
         --secret s3cret-receiver-token --secret s3cret-hook-key --secret s3cret-hook-token --secret s3cret-hook-variable \
         --secret s3cret-api-key --secrets-file "$server_dir/log/oauth-issued-tokens.txt" $users "$test_tmp" /tmp/mailtrigger-test.log
@@ -139,6 +140,14 @@ jsonschema.Draft202012Validator.check_schema(schema)
 jsonschema.validate(json.load(open("config.example.json")), schema)
 print("[test.sh] config.example.json matches deploy/config.schema.json")
 PY
+
+# Quadratic MIME inputs (threat model M4): each pathological message at 1 MB takes at most 8x
+# its 0.25 MB time (quadratic code: 16x), debug build, about 7 s in all.
+log "MIME worst cases: no quadratic growth"
+set +e
+bash scripts/bench/mime_worst_case.sh "$bin_path/MIMEBenchmark" 20 2>&1 | tee /tmp/mailtrigger-worst-case.log
+worst_status=${PIPESTATUS[0]}
+set -e
 
 # 6. Fuzz the MIME parser for a bounded time; a crash, leak or hang fails the run.
 log "fuzzing MailMIME and IMAPCore for ${MT_FUZZ_SECONDS:-60} s each"
@@ -172,6 +181,11 @@ if [ "$status" -ne 0 ] || [ "${failed:-1}" -ne 0 ]; then
 fi
 if [ "$secret_status" -ne 0 ]; then
     log "FAILED: a secret the tests used is in a log they left (/tmp/mailtrigger-secret-scan.log)"
+    echo "${total:-0} passed, 1 failed"
+    exit 1
+fi
+if [ "$worst_status" -ne 0 ]; then
+    log "FAILED: a pathological MIME message grows faster than linearly (/tmp/mailtrigger-worst-case.log)"
     echo "${total:-0} passed, 1 failed"
     exit 1
 fi
