@@ -1,6 +1,6 @@
 import Foundation
-import NIOConcurrencyHelpers
-import NIOCore
+public import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 
 /// A small fake IMAP server on 127.0.0.1 with an autologout timer (RFC 3501 §5.4: at least 30
@@ -11,7 +11,7 @@ import NIOPosix
 /// It serves any number of connections and answers just what a watcher sends: CAPABILITY,
 /// LOGIN, SELECT/EXAMINE (an empty mailbox), NOOP, UID SEARCH, IDLE/DONE, LOGOUT; anything
 /// else gets BAD. Durations are real: a test on a `ScaledClock` passes `clock.real(30 min)`.
-public final class AutologoutIMAPServer: Sendable {
+public final class AutologoutIMAPServer: LoopbackLineServer {
     /// What happened, over every connection.
     public struct Record: Sendable {
         public var connections = 0
@@ -20,13 +20,11 @@ public final class AutologoutIMAPServer: Sendable {
         public var idles: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant?)] = []
     }
 
-    private let channel: any Channel
-    public let port: Int
-    let record: NIOLockedValueBox<Record>
+    public let channel: any Channel
+    public let record: NIOLockedValueBox<Record>
 
     private init(channel: any Channel, record: NIOLockedValueBox<Record>) {
         self.channel = channel
-        port = channel.localAddress!.port!
         self.record = record
     }
 
@@ -34,24 +32,10 @@ public final class AutologoutIMAPServer: Sendable {
         let record = NIOLockedValueBox(Record())
         let timeout = TimeAmount.nanoseconds(Int64(autologout.components.seconds) * 1_000_000_000
                                              + Int64(autologout.components.attoseconds / 1_000_000_000))
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { child in
-                record.withLockedValue { $0.connections += 1 }
-                return child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(Session(autologout: timeout, record: record))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let channel = try await listen(accepted: { record.withLockedValue { $0.connections += 1 } }) {
+            Session(autologout: timeout, record: record)
+        }
         return AutologoutIMAPServer(channel: channel, record: record)
-    }
-
-    public var snapshot: Record {
-        record.withLockedValue { $0 }
-    }
-
-    public func stop() async {
-        try? await channel.close()
     }
 
     /// One connection: lines in, answers out, the autologout timer reset by every line.

@@ -1,6 +1,6 @@
 import Foundation
-import NIOConcurrencyHelpers
-import NIOCore
+public import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 public import NIOSSL
 
@@ -16,7 +16,7 @@ public import NIOSSL
 /// It serves every connection, up to `maxConnections` at a time; a line longer than
 /// `maxLineLength` closes its connection, and at most `maxRecordedLines` lines are kept: a client
 /// gone wrong cannot make a test hang or grow without end.
-public final class STARTTLSTestServer: Sendable {
+public final class STARTTLSTestServer: LoopbackLineServer {
     public static let capabilities = "IMAP4rev1 STARTTLS LOGINDISABLED"
     public static let capabilitiesAfterTLS = "IMAP4rev1 AUTH=PLAIN"
     static let maxConnections = 16
@@ -32,47 +32,21 @@ public final class STARTTLSTestServer: Sendable {
         public var linesOverTLS = 0
     }
 
-    private let channel: any Channel
-    public let port: Int
-    let record: NIOLockedValueBox<Record>
+    public let channel: any Channel
+    public let record: NIOLockedValueBox<Record>
 
     private init(channel: any Channel, record: NIOLockedValueBox<Record>) {
         self.channel = channel
-        port = channel.localAddress!.port!
         self.record = record
     }
 
     /// Listens on an ephemeral loopback port; after STARTTLS every connection presents `tls`.
     public static func start(tls: NIOSSLContext) async throws -> STARTTLSTestServer {
         let record = NIOLockedValueBox(Record())
-        let open = NIOLockedValueBox(0)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { child in
-                let admitted = open.withLockedValue { count in
-                    guard count < Self.maxConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else { return child.close() }
-                child.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
-                record.withLockedValue { $0.connections += 1 }
-                return child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(Session(tls: tls, record: record))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let channel = try await listen(maxConnections: maxConnections, accepted: { record.withLockedValue { $0.connections += 1 } }) {
+            Session(tls: tls, record: record)
+        }
         return STARTTLSTestServer(channel: channel, record: record)
-    }
-
-    /// What the server saw so far.
-    public var snapshot: Record {
-        record.withLockedValue { $0 }
-    }
-
-    /// Stops listening; open connections end when their clients leave.
-    public func stop() async {
-        try? await channel.close()
     }
 
     /// One connection: lines in, answers out, TLS once STARTTLS is answered.
