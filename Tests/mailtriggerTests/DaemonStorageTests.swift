@@ -12,7 +12,8 @@ import Glibc
 /// nothing, corrupts nothing, and carries on by itself once the disk is usable again.
 ///
 /// The full and read-only disks are a small tmpfs mounted on the state directory, so these
-/// two need the right to mount (root, as in CI); without it they are reported and skipped.
+/// two need the right to mount (root, as in CI); the unwritable one needs `chattr +i` (root,
+/// ext4). Without them they are reported and skipped.
 @Suite("Daemon storage faults", .serialized, .enabled(if: DovecotEnvironment.shouldRun))
 struct DaemonStorageTests {
     @Test("Dovecot: a state database deleted while stopped starts afresh by the first-run policy, and says so")
@@ -78,25 +79,59 @@ struct DaemonStorageTests {
         }
     }
 
+    /// The state turns unwritable while the daemon runs. A read-only remount is refused while
+    /// the daemon holds its files open for writing (the kernel counts writers per mount), so
+    /// the test does what a remount would do to each write: `chattr +i` on the directory and
+    /// its files makes every write through the open descriptors fail (EPERM), and no file can
+    /// be created. Then the same as for a full disk: the error is said, nothing is lost or
+    /// sent twice, and the daemon carries on once the state is writable again.
+    @Test("Dovecot: a state directory made unwritable while the daemon runs stops ingesting without loss; it recovers when writable",
+          .enabled(if: ImmutableFiles.canSet))
+    func unwritableWhileRunning() async throws {
+        try await withState(user: "mt3", prefix: "unwritable", onSmallDisk: false) { scenario, state, _ in
+            let paths = [state] + (try FileManager.default.contentsOfDirectory(atPath: state)).map { state + "/" + $0 }
+            let locked = ImmutableFiles(paths: paths)
+            try locked.set(true)
+            for index in 0..<5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "while unwritable \(index)") }
+            try await scenario.daemon.waitForLog("disk I/O error", timeout: .seconds(30))
+            try await Task.sleep(for: .seconds(2))
+            let whileLocked = scenario.receiver.requestCount
+            #expect(scenario.daemon.isRunning, "the daemon keeps running while its state cannot be written")
+            let unlocked = ContinuousClock.now
+            try locked.set(false)
+            try await DaemonFlowTests.waitUntil("every message delivered", timeout: .seconds(60)) { scenario.keys.count >= 6 }
+            FaultReport.note("state unwritable while running: \(whileLocked - 1) of 5 delivered meanwhile, "
+                + "all 5 within \(ContinuousClock.now - unlocked) of it being writable")
+        }
+    }
+
     /// A daemon whose state directory is a 2 MB tmpfs, one message delivered; `body` breaks the
     /// disk and mends it. Then: the daemon stops with 0, every key arrived once, and SQLite
     /// finds the database intact.
     func withStateOnSmallDisk(user: String, prefix: String, _ body: (DaemonScenario, SmallDisk) async throws -> Void) async throws {
+        try await withState(user: user, prefix: prefix, onSmallDisk: true) { scenario, _, disk in try await body(scenario, disk!) }
+    }
+
+    /// The same with the state directory on the test directory's own file system, or on a
+    /// small tmpfs (`onSmallDisk`); `body` gets the state directory's path.
+    func withState(user: String, prefix: String, onSmallDisk: Bool,
+                   _ body: (DaemonScenario, String, SmallDisk?) async throws -> Void) async throws {
         let env = try DovecotEnvironment.require()
         let receiver = try await WebhookReceiver.start()
         let writer = try await env.signedIn(user)
         let mailbox = try await writer.createFreshMailbox(prefix)
         let flows = #"[{"name": "all", "actions": [{"type": "webhook", "url": "\#(receiver.url())", "timeout": "5s"}]}]"#
         let daemon = try DaemonHarness(profiles: [DaemonHarness.profile(env, user: user, mailboxes: [mailbox], flows: flows)])
-        let disk = try SmallDisk(path: daemon.directory + "/state")
-        defer { disk.unmount() }
+        let state = daemon.directory + "/state"
+        let disk = onSmallDisk ? try SmallDisk(path: state) : nil
+        defer { disk?.unmount() }
         let scenario = DaemonScenario(env: env, user: user, receiver: receiver, writer: writer, mailbox: mailbox, daemon: daemon)
         try daemon.start(password: env.password)
         try await daemon.waitForLog("watching")
         try await env.append(writer, to: mailbox, subject: "before")
         _ = try await receiver.waitForRequests(count: 1)
 
-        try await body(scenario, disk)
+        try await body(scenario, state, disk)
 
         try await Task.sleep(for: .milliseconds(500))
         #expect(receiver.requests.count == scenario.keys.count, "no message delivered twice")
@@ -155,5 +190,37 @@ struct SmallDisk {
 
     func unmount() {
         _ = try? MailtriggerProcess.run(program: "/bin/umount", ["-l", path])
+    }
+}
+
+/// `chattr +i`/`-i` (FS_IMMUTABLE_FL) on files and directories: an immutable file refuses
+/// writes even through descriptors opened before, and an immutable directory refuses new
+/// entries. Needs root (CAP_LINUX_IMMUTABLE) and a file system that checks the flag on write
+/// (ext4).
+struct ImmutableFiles {
+    let paths: [String]
+
+    /// Whether the flag can be set here and stops a write through a descriptor opened before
+    /// (ext4 checks it on every write; tmpfs only when a file is opened).
+    static let canSet: Bool = {
+        guard let directory = try? TestFiles.directory("immutable-probe") else { return false }
+        let path = directory + "/probe"
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(fd) }
+        let probe = ImmutableFiles(paths: [path])
+        var works = false
+        if fd >= 0, (try? probe.set(true)) != nil {
+            works = write(fd, "x", 1) < 0 && errno == EPERM
+            try? probe.set(false)
+        }
+        if !works { print("unwritable-state test skipped: chattr +i does not stop writes here (needs root and ext4)") }
+        return works
+    }()
+
+    func set(_ immutable: Bool) throws {
+        let result = try MailtriggerProcess.run(program: "/usr/bin/chattr", [immutable ? "+i" : "-i"] + paths)
+        guard result.status == 0 else {
+            throw DaemonHarness.HarnessError(description: "chattr \(immutable ? "+i" : "-i") failed: \(result.error)")
+        }
     }
 }
