@@ -142,7 +142,7 @@ print("[test.sh] config.example.json matches deploy/config.schema.json")
 PY
 
 # Quadratic MIME inputs (threat model M4): each pathological message at 1 MB takes at most 8x
-# its 0.25 MB time (quadratic code: 16x), debug build, about 7 s in all.
+# its 0.25 MB time (quadratic code: 16x), debug build, best of two runs, about 15 s in all.
 log "MIME worst cases: no quadratic growth"
 set +e
 bash scripts/bench/mime_worst_case.sh "$bin_path/MIMEBenchmark" 20 2>&1 | tee /tmp/mailtrigger-worst-case.log

@@ -45,15 +45,7 @@ struct DaemonStorageTests {
     func diskFull() async throws {
         try await withStateOnSmallDisk(user: "mt3", prefix: "disk-full") { scenario, disk in
             try disk.fill()
-            for index in 0..<5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "on a full disk \(index)") }
-            try await scenario.daemon.waitForLog("database or disk is full", timeout: .seconds(30))
-            try await Task.sleep(for: .seconds(2))
-            let whileFull = scenario.receiver.requestCount
-            #expect(scenario.daemon.isRunning, "the daemon keeps running on a full disk")
-            let freed = ContinuousClock.now
-            try disk.free()
-            try await DaemonFlowTests.waitUntil("every message delivered", timeout: .seconds(60)) { scenario.keys.count >= 6 }
-            FaultReport.note("disk full: \(whileFull - 1) of 5 delivered while full, all 5 within \(ContinuousClock.now - freed) of space returning")
+            try await outage(scenario, named: "disk full", error: "database or disk is full", mend: disk.free)
         }
     }
 
@@ -92,17 +84,23 @@ struct DaemonStorageTests {
             let paths = [state] + (try FileManager.default.contentsOfDirectory(atPath: state)).map { state + "/" + $0 }
             let locked = ImmutableFiles(paths: paths)
             try locked.set(true)
-            for index in 0..<5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "while unwritable \(index)") }
-            try await scenario.daemon.waitForLog("disk I/O error", timeout: .seconds(30))
-            try await Task.sleep(for: .seconds(2))
-            let whileLocked = scenario.receiver.requestCount
-            #expect(scenario.daemon.isRunning, "the daemon keeps running while its state cannot be written")
-            let unlocked = ContinuousClock.now
-            try locked.set(false)
-            try await DaemonFlowTests.waitUntil("every message delivered", timeout: .seconds(60)) { scenario.keys.count >= 6 }
-            FaultReport.note("state unwritable while running: \(whileLocked - 1) of 5 delivered meanwhile, "
-                + "all 5 within \(ContinuousClock.now - unlocked) of it being writable")
+            try await outage(scenario, named: "state unwritable while running", error: "disk I/O error") { try locked.set(false) }
         }
+    }
+
+    /// Five messages arrive while the state cannot be written: the daemon logs `error` and
+    /// keeps running; after `mend`, all five are delivered (the scenario's first message made six
+    /// keys). The figures go to the fault report.
+    func outage(_ scenario: DaemonScenario, named name: String, error: String, mend: () throws -> Void) async throws {
+        for index in 0..<5 { try await scenario.env.append(scenario.writer, to: scenario.mailbox, subject: "\(name) \(index)") }
+        try await scenario.daemon.waitForLog(error, timeout: .seconds(30))
+        try await Task.sleep(for: .seconds(2))
+        let meanwhile = scenario.receiver.requestCount - 1
+        #expect(scenario.daemon.isRunning, "the daemon keeps running (\(name))")
+        let mended = ContinuousClock.now
+        try mend()
+        try await DaemonFlowTests.waitUntil("every message delivered", timeout: .seconds(60)) { scenario.keys.count >= 6 }
+        FaultReport.note("\(name): \(meanwhile) of 5 delivered meanwhile, all 5 within \(ContinuousClock.now - mended) of the mend")
     }
 
     /// A daemon whose state directory is a 2 MB tmpfs, one message delivered; `body` breaks the
