@@ -12,7 +12,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 log() { printf '[test.sh] %s\n' "$*"; }
 
 # 1. System packages.
-packages=(dovecot-imapd libsystemd-dev libsqlite3-dev openssl pkg-config procps)
+# e2fsprogs: chattr, for the test of a state directory made unwritable while the daemon runs.
+packages=(dovecot-imapd libsystemd-dev libsqlite3-dev openssl pkg-config procps e2fsprogs)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -58,21 +58,20 @@ extension TextCondition {
 
     /// Whether `text` satisfies the condition; a regular expression draws on `budget`.
     public func matches(_ text: String, budget: inout MatchBudget) -> Bool {
-        if op == .regex {
-            // Validated when the configuration was read; an invalid one never matches.
-            guard let expression = try? NSRegularExpression(pattern: self.pattern,
-                                                            options: caseSensitive ? [] : [.caseInsensitive]) else { return false }
-            return budget.firstMatch(expression, in: text)
-        }
-        let subject = caseSensitive ? text : text.lowercased()
-        let pattern = caseSensitive ? self.pattern : self.pattern.lowercased()
+        // ICU folds case itself; the other operators compare lowercased copies.
+        let subject = op == .regex || caseSensitive ? text : text.lowercased()
+        let pattern = op == .regex || caseSensitive ? self.pattern : self.pattern.lowercased()
         switch op {
         case .equals: return subject == pattern
         case .contains: return pattern.isEmpty || subject.contains(pattern)
         case .prefix: return subject.hasPrefix(pattern)
         case .suffix: return subject.hasSuffix(pattern)
         case .glob: return GlobPattern.matches(Array(pattern), Array(subject))
-        case .regex: return false
+        case .regex:
+            // Validated when the configuration was read; an invalid one never matches.
+            guard let expression = try? NSRegularExpression(pattern: pattern,
+                                                            options: caseSensitive ? [] : [.caseInsensitive]) else { return false }
+            return budget.firstMatch(expression, in: subject)
         }
     }
 
