@@ -44,7 +44,9 @@ extension IMAPSession {
     /// than `pipelineDepth × batchSize` fetched messages wait for `body`. With `batchBytes`, a
     /// batch also holds at most that many bytes by the messages' RFC822.SIZE (capped at
     /// `maxBodySize`; a larger message goes alone), so a hundred large messages are not in
-    /// flight at once: the large ones are found first (`sizedBatches`).
+    /// flight at once: the large ones are found first (`sizedBatches`); and a further batch
+    /// also waits while the bodies waiting for `body` hold `pipelineDepth × batchBytes` bytes
+    /// or more (batches of a few large messages would otherwise pile up 200 messages deep).
     ///
     /// A UID with no message (expunged meanwhile) is simply not delivered.
     public func fetchMessages(
@@ -63,8 +65,12 @@ extension IMAPSession {
         let items: [FetchItem] = [.uid, .flags, .internalDate, .rfc822Size,
                                   .bodyPeek(section: "", partial: 0...(max(1, maxBodySize) - 1))]
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: FetchResponse.self)
-        let feeder = BatchFeeder(batches: batches, items: items, depth: max(1, pipelineDepth),
-                                 maxWaiting: max(1, pipelineDepth) * max(1, batchSize),
+        let depth = max(1, pipelineDepth)
+        // No byte budget without `batchBytes`; a product past Int.max is no budget either.
+        let waitingBytes = batchBytes.map { depth.multipliedReportingOverflow(by: max(1, $0)) }
+        let feeder = BatchFeeder(batches: batches, items: items, depth: depth,
+                                 maxWaiting: depth * max(1, batchSize),
+                                 maxWaitingBytes: waitingBytes.map { $0.overflow ? .max : $0.partialValue } ?? .max,
                                  handler: handler, eventLoop: eventLoop, continuation: continuation)
         // A consumer that stops early (throws) stops further batches too.
         continuation.onTermination = { _ in feeder.stop() }
@@ -79,7 +85,7 @@ extension IMAPSession {
                 throw IMAPClientHandler.classify(error)
             }
             guard let fetch = next else { return }
-            feeder.taken()
+            feeder.taken(fetch)
             guard let uid = fetch.uid, let data = fetch.body(section: ""), !delivered.contains(uid) else { continue }
             delivered.insert(uid)
             let bytes = data.bytes ?? ByteBuffer()
@@ -196,8 +202,9 @@ private final class BatchFeeder: Sendable {
         var next = 0
         var running = 0
         var failed = false
-        /// Responses handed to the stream and not yet taken by the consumer.
+        /// Responses handed to the stream and not yet taken by the consumer, and their bytes.
         var waiting = 0
+        var waitingBytes = 0
         /// Batches not sent when their predecessor finished, because too many responses waited.
         var deferred = 0
     }
@@ -206,17 +213,20 @@ private final class BatchFeeder: Sendable {
     private let items: [FetchItem]
     private let depth: Int
     private let maxWaiting: Int
+    private let maxWaitingBytes: Int
     private let handler: NIOLoopBound<IMAPClientHandler>
     private let eventLoop: any EventLoop
     private let continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation
     private let state = NIOLockedValueBox(State())
 
-    init(batches: [UIDSet], items: [FetchItem], depth: Int, maxWaiting: Int, handler: NIOLoopBound<IMAPClientHandler>,
-         eventLoop: any EventLoop, continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation) {
+    init(batches: [UIDSet], items: [FetchItem], depth: Int, maxWaiting: Int, maxWaitingBytes: Int,
+         handler: NIOLoopBound<IMAPClientHandler>, eventLoop: any EventLoop,
+         continuation: AsyncThrowingStream<FetchResponse, any Error>.Continuation) {
         self.batches = batches
         self.items = items
         self.depth = depth
         self.maxWaiting = maxWaiting
+        self.maxWaitingBytes = maxWaitingBytes
         self.handler = handler
         self.eventLoop = eventLoop
         self.continuation = continuation
@@ -231,11 +241,23 @@ private final class BatchFeeder: Sendable {
         state.withLockedValue { $0.failed = true }
     }
 
+    /// What a waiting response counts against `maxWaitingBytes`: its body.
+    private static func bytes(_ response: FetchResponse) -> Int {
+        response.body(section: "")?.bytes?.readableBytes ?? 0
+    }
+
+    /// Whether the responses waiting leave room for another batch.
+    private func roomForMore(_ state: State) -> Bool {
+        state.waiting < maxWaiting && state.waitingBytes < maxWaitingBytes
+    }
+
     /// The consumer took one response from the stream: a deferred batch may go now.
-    func taken() {
+    func taken(_ response: FetchResponse) {
+        let bytes = Self.bytes(response)
         let resume = state.withLockedValue { state -> Bool in
             state.waiting -= 1
-            guard state.deferred > 0, state.waiting < maxWaiting else { return false }
+            state.waitingBytes -= bytes
+            guard state.deferred > 0, roomForMore(state) else { return false }
             state.deferred -= 1
             return true
         }
@@ -253,7 +275,11 @@ private final class BatchFeeder: Sendable {
         let command = Command.uidFetch(batches[index], items, changedSince: nil)
         let continuation = self.continuation
         handler.value.submit(command, promise: promise, onFetch: { response in
-            self.state.withLockedValue { $0.waiting += 1 }
+            let bytes = Self.bytes(response)
+            self.state.withLockedValue {
+                $0.waiting += 1
+                $0.waitingBytes += bytes
+            }
             continuation.yield(response)
         })
         promise.futureResult.whenComplete { result in
@@ -270,7 +296,7 @@ private final class BatchFeeder: Sendable {
                 let next = self.state.withLockedValue { state -> Next in
                     state.running -= 1
                     if state.next >= self.batches.count { return state.running == 0 ? .finish : .wait }
-                    guard state.waiting < self.maxWaiting else {
+                    guard self.roomForMore(state) else {
                         state.deferred += 1
                         return .wait
                     }

@@ -29,6 +29,7 @@ struct Run: AsyncParsableCommand {
     var logFormat: LogFormat?
 
     func run() async throws {
+        MallocTuning.apply()
         let configuration = try options.load(command: "run")
         let level = logLevel
         let format = logFormat ?? (JournalStream.isStandardErrorJournal ? .journald : .text)

@@ -127,6 +127,24 @@ private func fetch(_ sequence: UInt32, uid: UInt32? = nil, flags: [Flag]) -> Fet
         #expect(h.handler.takeEvents() == [.fetch(fetch(5, flags: [.seen]))])
     }
 
+    @Test func aLargeLiteralHandedOverDoesNotKeepTheReceiveBufferLarge() throws {
+        let h = try Harness()
+        try h.greet()
+        var delivered: [FetchResponse] = []
+        let result = h.submit(.uidFetch(UIDSet(values: [10]), [.uid, .bodyPeek(section: "", partial: nil)], changedSince: nil)) {
+            delivered.append($0)
+        }
+        let body = String(repeating: "a", count: 1 << 20)
+        try h.feed("* 1 FETCH (UID 10 BODY[] {\(body.utf8.count)}\r\n\(body))\r\n* 2 EXISTS\r\n")
+        // The literal is a slice of the buffer it arrived in; compacting that buffer in place
+        // would copy its whole capacity (1 MB and more), and keep the copy.
+        #expect(h.handler.buffer.capacity < 65_536, "capacity \(h.handler.buffer.capacity)")
+        try h.feed("A0001 OK\r\n")
+        #expect(result.value?.kind == .ok)
+        let bytes = try #require(delivered.first?.body(section: "")?.bytes)
+        #expect(bytes.readableBytes == 1 << 20 && bytes.readableBytesView.allSatisfy { $0 == UInt8(ascii: "a") })
+    }
+
     @Test func mailboxUpdatesInsideFetchAndSearchBecomeEvents() throws {
         let h = try Harness()
         try h.greet()

@@ -99,6 +99,16 @@ private struct SessionRig {
         await rig.close()
     }
 
+    /// Expects nothing written for 300 ms, then lets the stuck consumer go on (`open`) and
+    /// returns the next write: the fetch batch that was held back.
+    private static func heldBack(_ rig: SessionRig, until open: AsyncStream<Void>.Continuation, _ comment: Comment) async throws -> String {
+        try await Task.sleep(for: .milliseconds(300))
+        let early = try await rig.channel.readOutbound(as: ByteBuffer.self)
+        #expect(early == nil, comment)
+        open.yield()
+        return if let early { String(buffer: early) } else { try await rig.nextWrite() }
+    }
+
     @Test func fetchMessagesPausesWhileTheConsumerIsBehind() async throws {
         let rig = try await SessionRig()
         let (gate, open) = AsyncStream.makeStream(of: Void.self)
@@ -121,13 +131,45 @@ private struct SessionRig {
         #expect(try await rig.nextWrite() == "A0002 UID FETCH 2 \(items)\r\n")
         try await rig.reply(message(2) + "A0002 OK\r\n")
         // The consumer is stuck on message 1 and message 2 waits: batch 3 is held back.
-        try await Task.sleep(for: .milliseconds(300))
-        let early = try await rig.channel.readOutbound(as: ByteBuffer.self)
-        #expect(early == nil, "no further FETCH while the consumer is behind")
-        open.yield()
-        let third = if let early { String(buffer: early) } else { try await rig.nextWrite() }
+        let third = try await Self.heldBack(rig, until: open, "no further FETCH while the consumer is behind")
         #expect(third == "A0003 UID FETCH 3 \(items)\r\n")
         try await rig.reply(message(3) + "A0003 OK\r\n")
+        #expect(try await task.value == [1, 2, 3])
+        await rig.close()
+    }
+
+    @Test func fetchMessagesAlsoPausesWhileTheBytesWaitingReachTheBudget() async throws {
+        let rig = try await SessionRig(greeting: "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            var uids: [UInt32] = []
+            var gateIterator = gate.makeAsyncIterator()
+            // Ten messages may wait by count, but only 100 bytes (depth 1 × batchBytes 100).
+            try await rig.session.fetchMessages(uids: [1, 2, 3], maxBodySize: 1000, batchSize: 10, batchBytes: 100,
+                                                pipelineDepth: 1) { message in
+                if message.uid == 1 { _ = await gateIterator.next() }
+                uids.append(message.uid)
+            }
+            return uids
+        }
+        let body = String(repeating: "x", count: 150)
+        func message(_ uid: Int) -> String {
+            "* \(uid) FETCH (UID \(uid) RFC822.SIZE 60 BODY[]<0> {150}\r\n\(body))\r\n"
+        }
+        #expect(try await rig.nextWrite() == "A0001 UID SEARCH UID 1:* LARGER 10\r\n")
+        try await rig.reply("* SEARCH 1 2 3\r\nA0001 OK\r\n")
+        #expect(try await rig.nextWrite() == "A0002 UID FETCH 1:3 (UID RFC822.SIZE)\r\n")
+        // By their sizes (60 each) the batches are [1], [2], [3]; the bodies are larger.
+        try await rig.reply("* 1 FETCH (UID 1 RFC822.SIZE 60)\r\n* 2 FETCH (UID 2 RFC822.SIZE 60)\r\n"
+            + "* 3 FETCH (UID 3 RFC822.SIZE 60)\r\nA0002 OK\r\n")
+        #expect(try await rig.nextWrite().hasPrefix("A0003 UID FETCH 1 "))
+        try await rig.reply(message(1) + "A0003 OK\r\n")
+        #expect(try await rig.nextWrite().hasPrefix("A0004 UID FETCH 2 "))
+        try await rig.reply(message(2) + "A0004 OK\r\n")
+        // Message 2's 150 bytes wait while the consumer is stuck on message 1: batch 3 is held back.
+        let third = try await Self.heldBack(rig, until: open, "no further FETCH while 150 bytes wait")
+        #expect(third.hasPrefix("A0005 UID FETCH 3 "))
+        try await rig.reply(message(3) + "A0005 OK\r\n")
         #expect(try await task.value == [1, 2, 3])
         await rig.close()
     }

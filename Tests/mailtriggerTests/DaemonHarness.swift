@@ -75,8 +75,9 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Starts the daemon; stderr goes to the log file (appended across restarts). `launcher`: a
-    /// command that runs it (say `prlimit --nofile=…`), ending in the program's place;
-    /// `arguments`: more options of `run`.
+    /// command that runs it (say `prlimit --nofile=…`), ending in the program's place; by
+    /// default `$MT_DAEMON_LAUNCHER`, split at spaces (say `heaptrack -o /tmp/ht`, to profile
+    /// the daemon a test runs); `arguments`: more options of `run`.
     func start(password: String, environment extra: [String: String] = [:], launcher: [String] = [],
                arguments: [String] = []) throws {
         self.password = password
@@ -84,6 +85,9 @@ final class DaemonHarness: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
+        let launcher = launcher.isEmpty
+            ? (ProcessInfo.processInfo.environment["MT_DAEMON_LAUNCHER"] ?? "").split(separator: " ").map(String.init)
+            : launcher
         let command = launcher + [MailtriggerProcess.binary, "run", "--config", configPath, "--log-level", "debug"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
@@ -105,9 +109,14 @@ final class DaemonHarness: @unchecked Sendable {
     var pid: Int32? { process?.processIdentifier }
 
     /// The running daemon's peak resident set so far (`VmHWM` of /proc/<pid>/status), in KiB.
-    var peakResidentKiB: Int? {
+    var peakResidentKiB: Int? { status("VmHWM") }
+
+    /// The running daemon's resident set now (`VmRSS`), in KiB.
+    var residentKiB: Int? { status("VmRSS") }
+
+    private func status(_ field: String) -> Int? {
         guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") }
         return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
     }
 

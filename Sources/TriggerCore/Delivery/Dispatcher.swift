@@ -51,6 +51,8 @@ public final class Dispatcher: Service, Sendable {
         var queue: [StateStore.Job] = []
         /// The ids in `queue`: a job is queued once, and never while it runs.
         var queued: Set<Int64> = []
+        /// The payload bytes of the jobs in `queue`.
+        var queuedBytes = 0
         /// Whether to read the outbox at the next chance although `queue` is not empty: set
         /// every `tick`, so retries that fell due are not held back by a steady stream of offers.
         var readOutbox = true
@@ -90,17 +92,31 @@ public final class Dispatcher: Service, Sendable {
     /// dry: offered payloads wait in memory.
     var maxQueued: Int { concurrency * 32 }
 
+    /// The payload bytes the queue holds at most (it always takes one job): a payload can be a
+    /// few MB (1 MB of text, 1 MB of HTML, headers, and more for an exec hook's raw message),
+    /// and 32 jobs a slot of those would hold hundreds of MB of a burst of large mail.
+    static let maxQueuedBytes = 32 << 20
+
+    /// The payload bytes queued now.
+    var queuedPayloadBytes: Int { state.withLockedValue { $0.queuedBytes } }
+
+    /// Whether the queue has room for a job of `bytes` payload bytes after `adding` more.
+    private func hasRoom(_ state: State, adding count: Int, bytes: Int) -> Bool {
+        guard state.queue.count + count < maxQueued else { return false }
+        return state.queue.isEmpty && count == 0 || state.queuedBytes + bytes <= Self.maxQueuedBytes
+    }
+
     /// Jobs a watcher has just committed to the outbox (`StateStore.ingest`'s `onCommit`): they
     /// are queued without being read back, as far as there is room; the rest are read from
     /// the outbox later. A job already queued or running is not queued again.
     public func offer(_ jobs: [StateStore.Job]) {
-        let limit = maxQueued
         state.withLockedValue { state in
             var added: [StateStore.Job] = []
-            for job in jobs where state.queue.count + added.count < limit
-                && !state.inFlight.contains(job.id) && !state.queued.contains(job.id) {
+            for job in jobs where !state.inFlight.contains(job.id) && !state.queued.contains(job.id) {
+                guard hasRoom(state, adding: added.count, bytes: job.payload.count) else { break }
                 added.append(job)
                 state.queued.insert(job.id)
+                state.queuedBytes += job.payload.count
             }
             // After everything queued before them: the queue runs from its end.
             state.queue.insert(contentsOf: added.reversed(), at: 0)
@@ -176,20 +192,21 @@ public final class Dispatcher: Service, Sendable {
     /// The next job to start, if a slot is free: from the queue, which is topped up from the
     /// outbox when it is empty or a tick asked for it.
     private func nextJob() -> StateStore.Job? {
-        let (free, skip) = state.withLockedValue { state -> (Int, Int?) in
+        let (free, read) = state.withLockedValue { state -> (Int, (skip: Set<Int64>, bytes: Int)?) in
             let free = min(concurrency - (state.inFlight.count - state.unrecorded),
                            concurrency * (1 + Self.maxUnrecordedPerSlot) - state.inFlight.count)
             guard free > 0, state.queue.isEmpty || state.readOutbox else { return (free, nil) }
             state.readOutbox = false
             state.reading = true
-            return (free, state.inFlight.count + state.queued.count)
+            return (free, (state.inFlight.union(state.queued), Self.maxQueuedBytes - state.queuedBytes))
         }
         guard free > 0 else { return nil }
-        if let skip {
+        if let read {
             let due: [StateStore.Job]
             do {
-                // Read past the jobs that are queued or running: they are due too.
-                due = try store.dueJobs(limit: concurrency * 8 + skip)
+                // Past the jobs that are queued or running (they are due too), without loading
+                // their payloads again; as many as the queue has bytes left for.
+                due = try store.dueJobs(limit: concurrency * 8, excluding: read.skip, maxBytes: read.bytes)
             } catch {
                 state.withLockedValue { state in
                     state.reading = false
@@ -209,11 +226,13 @@ public final class Dispatcher: Service, Sendable {
                 // Due in the outbox means older than anything offered: these go first.
                 state.queue.append(contentsOf: fresh.reversed())
                 state.queued.formUnion(fresh.map(\.id))
+                state.queuedBytes += fresh.reduce(0) { $0 + $1.payload.count }
             }
         }
         return state.withLockedValue { state in
             guard let job = state.queue.popLast() else { return nil }
             state.queued.remove(job.id)
+            state.queuedBytes -= job.payload.count
             state.inFlight.insert(job.id)
             return job
         }
@@ -243,7 +262,11 @@ public final class Dispatcher: Service, Sendable {
             state.withLockedValue { _ = $0.inFlight.remove(job.id) }
             return
         }
-        await record(StateStore.Attempt(job: job, result: result))
+        // Recording needs the job's identity and history, not its payload: up to 16 finished
+        // attempts a slot may wait for their commit, and they should not hold MBs each.
+        var done = job
+        done.payload = Data()
+        await record(StateStore.Attempt(job: done, result: result))
     }
 
     /// Group commit: the first task to finish records every attempt finished meanwhile in one

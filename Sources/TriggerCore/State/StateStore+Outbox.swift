@@ -58,14 +58,34 @@ extension StateStore {
         case permanent(String)
     }
 
-    /// Pending jobs whose time has come, oldest due first.
-    public func dueJobs(limit: Int, now: Date = Date()) throws -> [Job] {
+    /// Pending jobs whose time has come, oldest due first: at most `limit`, none of
+    /// `excluding`, and as many as fit in `maxBytes` of payload (always at least one).
+    ///
+    /// The ids and payload sizes are read first (SQLite's `length()` of a blob reads no
+    /// content), so the jobs passed over (running, already queued, or beyond the byte budget)
+    /// cost no payload reads.
+    public func dueJobs(limit: Int, excluding: Set<Int64> = [], maxBytes: Int = .max, now: Date = Date()) throws -> [Job] {
         try database.read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT \(Job.columns) FROM \(Job.source) WHERE status = 'pending' AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, id LIMIT ?
+            let candidates = try db.cachedStatement(sql: """
+                SELECT outbox.id, length(outbox_payload.payload) FROM \(Job.source)
+                WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """)
-            return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).map(Job.init(row:))
+            var chosen: [Int64] = []
+            var bytes = 0
+            let rows = try Row.fetchCursor(candidates, arguments: [now.timeIntervalSince1970, limit + excluding.count])
+            while chosen.count < limit, let row = try rows.next() {
+                let (id, size): (Int64, Int) = (row[0], row[1] ?? 0)
+                guard !excluding.contains(id) else { continue }
+                if !chosen.isEmpty, bytes + size > maxBytes { break }
+                chosen.append(id)
+                bytes += size
+            }
+            guard !chosen.isEmpty else { return [] }
+            let marks = Array(repeating: "?", count: chosen.count).joined(separator: ",")
+            let jobs = try Row.fetchAll(db, sql: "SELECT \(Job.columns) FROM \(Job.source) WHERE outbox.id IN (\(marks))",
+                                        arguments: StatementArguments(chosen)).map(Job.init(row:))
+            let order = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
+            return jobs.sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
         }
     }
 

@@ -26,6 +26,8 @@ public struct MailboxSynchronizer: Sendable {
     public var onProgress: @Sendable () -> Void = {}
     /// How many tasks plan a batch (`IngestPlanner.plan(_:uidValidity:ways:)`): one per core.
     public var planningWays = ProcessInfo.processInfo.activeProcessorCount
+    /// Messages planned together: their parsed messages and payloads are in memory at once.
+    public var planningChunk = ProcessInfo.processInfo.activeProcessorCount * 8
 
     public init(store: StateStore, planner: IngestPlanner, logger: Logger, batchSize: Int = 100,
                 onQueued: @escaping @Sendable ([StateStore.Job]) -> Void = { _ in }) {
@@ -126,31 +128,7 @@ public struct MailboxSynchronizer: Sendable {
             }
             // One batch commits while the next is planned; never two at once, so batches
             // commit in order and the cursor only moves forward.
-            func flush() async throws {
-                guard !pending.isEmpty else { return }
-                let plans = await planner.plan(pending, uidValidity: uidValidity, ways: planningWays)
-                var batch: [StateStore.IngestedMessage] = []
-                batch.reserveCapacity(plans.count)
-                for (fetched, var plan) in zip(pending, plans) {
-                    if let through = state.reprocessThrough, fetched.uid <= through, let messageID = plan.message.messageID,
-                       try store.hasSeen(messageID: messageID, profile: profileName, mailbox: mailbox, since: dedupeSince) {
-                        plan.message.jobs = []
-                        logger.info("skipped: Message-ID already processed before the UIDVALIDITY change",
-                                    metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
-                                               "MT_MESSAGE_ID": "\(messageID)"])
-                    }
-                    for note in plan.matchNotes {
-                        logger.warning("\(note)", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
-                                                             "MT_UID": "\(fetched.uid)"])
-                    }
-                    for flow in plan.flows {
-                        logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
-                                                              "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
-                    }
-                    batch.append(plan.message)
-                }
-                pending.removeAll(keepingCapacity: true)
-                pendingBytes = 0
+            func commit(_ batch: [StateStore.IngestedMessage]) async throws {
                 if let previous = try await writes.next() { committed(previous) }
                 writes.addTask {
                     let queued = try await store.ingest(profile: profileName, mailbox: mailbox, uidValidity: uidValidity,
@@ -158,6 +136,46 @@ public struct MailboxSynchronizer: Sendable {
                     CrashSeam.queued.pass()
                     return (batch.count, queued)
                 }
+            }
+            // Planned a few messages at a time, and committed as soon as their payloads reach
+            // `batchBytes`: a fetch batch of 16 MB of adversarial mail (10,000 addresses or
+            // parts a message) plans into far more than 16 MB, and all of it held at once made
+            // the peak grow with how densely such messages came.
+            func flush() async throws {
+                guard !pending.isEmpty else { return }
+                var batch: [StateStore.IngestedMessage] = []
+                var planned = 0
+                for start in stride(from: 0, to: pending.count, by: max(1, planningChunk)) {
+                    let chunk = pending[start..<min(start + max(1, planningChunk), pending.count)]
+                    let plans = await planner.plan(Array(chunk), uidValidity: uidValidity, ways: planningWays)
+                    for (fetched, var plan) in zip(chunk, plans) {
+                        if let through = state.reprocessThrough, fetched.uid <= through, let messageID = plan.message.messageID,
+                           try store.hasSeen(messageID: messageID, profile: profileName, mailbox: mailbox, since: dedupeSince) {
+                            plan.message.jobs = []
+                            logger.info("skipped: Message-ID already processed before the UIDVALIDITY change",
+                                        metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)", "MT_UID": "\(fetched.uid)",
+                                                   "MT_MESSAGE_ID": "\(messageID)"])
+                        }
+                        for note in plan.matchNotes {
+                            logger.warning("\(note)", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
+                                                                 "MT_UID": "\(fetched.uid)"])
+                        }
+                        for flow in plan.flows {
+                            logger.debug("flow fired", metadata: ["MT_PROFILE": "\(profileName)", "MT_MAILBOX": "\(mailbox)",
+                                                                  "MT_UID": "\(fetched.uid)", "MT_FLOW": "\(flow)"])
+                        }
+                        planned += plan.message.jobs.reduce(0) { $0 + $1.payload.count }
+                        batch.append(plan.message)
+                    }
+                    if planned >= batchBytes {
+                        try await commit(batch)
+                        batch = []
+                        planned = 0
+                    }
+                }
+                pending.removeAll(keepingCapacity: true)
+                pendingBytes = 0
+                if !batch.isEmpty { try await commit(batch) }
             }
             try await session.fetchMessages(uids: uids, maxBodySize: UInt32(clamping: profile.maxMessageSize),
                                             batchSize: batchSize, batchBytes: batchBytes) { fetched in

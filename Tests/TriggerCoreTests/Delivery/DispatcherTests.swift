@@ -140,6 +140,30 @@ struct DispatcherTests {
         #expect(calls.count == 300 && calls.values.allSatisfy { $0 == 1 })
     }
 
+    @Test func largePayloadsWaitInTheOutboxBeyondTheQueuesByteBudget() async throws {
+        let store = try TriggerTestSupport.temporaryStore()
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
+        let size = 3 << 20
+        let sizes = NIOLockedValueBox<[Int]>([])
+        let performer = ScriptedPerformer(delay: .milliseconds(5)) { job in
+            sizes.withLockedValue { $0.append(job.payload.count) }
+            return .succeeded
+        }
+        let dispatcher = Dispatcher(store: store, performer: performer, policy: policy, concurrency: 1, logger: Self.silent)
+        // 30 jobs of 3 MB: by count all would fit the queue (32 a slot); by bytes only 10 do.
+        let messages = (UInt32(1)...30).map { uid in
+            StateStore.IngestedMessage(uid: uid, jobs: [StateStore.NewJob(flow: "f", actionIndex: 0, idempotencyKey: "p/INBOX/1/\(uid)/f#0",
+                                                                          payload: Data(repeating: UInt8(uid), count: size))])
+        }
+        try await store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, messages: messages) { dispatcher.offer($0) }
+        #expect(dispatcher.queuedPayloadBytes <= Dispatcher.maxQueuedBytes)
+        #expect(dispatcher.queuedPayloadBytes >= Dispatcher.maxQueuedBytes - size, "the queue took what fits")
+        try await run(dispatcher) { try store.jobCounts(profile: "p", mailbox: "INBOX") == ["succeeded": 30] }
+        let seen = sizes.withLockedValue { $0 }
+        #expect(seen.count == 30 && seen.allSatisfy { $0 == size }, "every job once, its payload whole (from the queue or the outbox)")
+        #expect(dispatcher.queuedPayloadBytes == 0)
+    }
+
     @Test func aRetryFallingDueRunsWhileOffersKeepComing() async throws {
         let store = try store(messages: 1)
         let retry = try #require(try store.dueJobs(limit: 1).first)

@@ -66,6 +66,27 @@ struct OutboxTests {
         #expect(try store.dueJobs(limit: 1, now: now + 121).count == 1)
     }
 
+    @Test func dueJobsSkipTheExcludedAndStopAtTheByteBudget() throws {
+        let directory = URL(fileURLWithPath: try TestFiles.directory("mt-outbox"))
+        let store = try StateStore(path: directory.appendingPathComponent("state.sqlite").path)
+        try store.setBaseline(profile: "p", mailbox: "INBOX", uidValidity: 1, cursor: 0)
+        // Six jobs of 100, 200, ... 600 bytes.
+        let jobs = (0..<6).map {
+            StateStore.NewJob(flow: "f", actionIndex: $0, idempotencyKey: "p/INBOX/1/1/f#\($0)", payload: Data(count: 100 * ($0 + 1)))
+        }
+        try store.ingest(profile: "p", mailbox: "INBOX", uidValidity: 1, uid: 1, jobs: jobs)
+        let now = Date()
+        let all = try store.dueJobs(limit: 10, now: now)
+        #expect(all.map(\.actionIndex) == [0, 1, 2, 3, 4, 5])
+        // Past the first two (running or queued), within 700 bytes: 300 + 400 fit, 500 does not.
+        let next = try store.dueJobs(limit: 10, excluding: [all[0].id, all[1].id], maxBytes: 700, now: now)
+        #expect(next.map(\.actionIndex) == [2, 3])
+        #expect(next.map(\.payload.count) == [300, 400], "payloads read whole")
+        // One job always comes, however small the budget; the limit counts only jobs returned.
+        #expect(try store.dueJobs(limit: 10, excluding: [all[0].id], maxBytes: 1, now: now).map(\.actionIndex) == [1])
+        #expect(try store.dueJobs(limit: 2, excluding: [all[0].id, all[2].id], now: now).map(\.actionIndex) == [1, 3])
+    }
+
     @Test func permanentFailureAndAgeMakeDeadLetters() throws {
         let store = try storeWithJobs(2)
         let now = Date()

@@ -1,6 +1,7 @@
 import Foundation
 import IMAPClient
 import IMAPTestSupport
+import NIOConcurrencyHelpers
 import Testing
 @testable import TriggerCore
 
@@ -103,6 +104,25 @@ struct MailboxSynchronizerTests {
             }
             try await env.append(writer, to: mailbox, subject: "fire after")
             #expect(try await openAndSync(sync, env).queued == 1)
+        }
+    }
+
+    @Test("Dovecot: a fetch batch whose payloads reach batchBytes is committed in parts, in order")
+    func largePayloadsCommitInParts() async throws {
+        try await withMailbox { env, writer, mailbox in
+            for index in 1...20 { try await env.append(writer, to: mailbox, subject: "fire \(index)") }
+            let store = try TriggerTestSupport.temporaryStore()
+            let commits = NIOLockedValueBox<[[UInt32]]>([])
+            var sync = try synchronizer(env, mailbox: mailbox, startFrom: #""all""#, store: store)
+            // Each message's payload is larger than 1,000 bytes: every chunk of two commits at once.
+            (sync.batchSize, sync.batchBytes, sync.planningChunk) = (100, 1_000, 2)
+            sync.onQueued = { jobs in commits.withLockedValue { $0.append(jobs.map(\.uid)) } }
+            let outcome = try await openAndSync(sync, env)
+            #expect(outcome == .init(ingested: 20, queued: 20))
+            let parts = commits.withLockedValue { $0 }
+            #expect(parts.allSatisfy { $0.count <= 2 }, "\(parts)")
+            #expect(parts.flatMap { $0 } == Array(1...20), "every message once, in UID order")
+            #expect(try store.mailboxState(profile: "p", mailbox: mailbox)?.cursor == 20)
         }
     }
 }
