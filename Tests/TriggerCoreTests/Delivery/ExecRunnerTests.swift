@@ -254,7 +254,8 @@ struct ExecRunnerTests {
         guard case let .retryable(reason, retryAfter) = result else { Issue.record("\(result)"); return }
         #expect(reason.hasPrefix("\(script): timed out after 1s"), "\(reason)")
         #expect(retryAfter == nil)
-        #expect(elapsed < .seconds(7), "\(elapsed)")
+        // Well below the 60 s the script would take: it was stopped (room for a loaded CI).
+        #expect(elapsed < .seconds(20), "\(elapsed)")
         let ids = try String(contentsOfFile: pids, encoding: .utf8).split(separator: " ").compactMap {
             Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -271,7 +272,9 @@ struct ExecRunnerTests {
         let result = await runner(killGrace: .seconds(1)).run(action([script], timeout: .seconds(1)), job: DeliveryFixtures.job())
         let elapsed = ContinuousClock.now - started
         #expect(result == .retryable("\(script): timed out after 1s (killed by SIGKILL after 1s grace)", retryAfter: nil))
-        #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(5), "\(elapsed)")
+        // At least timeout + grace. The upper bound only proves the kill (the program never ends
+        // by itself): 2 s nominal, once 5.5 s while the whole suite loaded both cores in CI.
+        #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(15), "\(elapsed)")
         let pid = try #require(Int32(try String(contentsOfFile: pids, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(200))
         #expect(!DeliveryFixtures.isRunning(pid))
@@ -288,7 +291,8 @@ struct ExecRunnerTests {
         run.cancel()
         let result = await run.value
         #expect(result == .retryable("\(script): interrupted (mailtrigger is stopping)", retryAfter: nil))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Well below the 60 s the script would take: it was stopped (room for a loaded CI).
+        #expect(ContinuousClock.now - started < .seconds(20))
         let pid = try #require(Int32(try String(contentsOfFile: pids, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(200))
         #expect(!DeliveryFixtures.isRunning(pid))
