@@ -4,8 +4,8 @@ was missed (scripts/bench-daemon.sh).
 
     summary.py RESULTS_DIR
 
-Reads latency.json (append_latency.py), burst.json, idle-1.json / idle-N.json, scale.json and
-scale-latency.json (written by bench-daemon.sh). A phase without its file is shown as skipped; a phase that ran but failed to
+Reads latency.json (append_latency.py), burst.json, idle-1.json / idle-N.json, scale.json,
+scale-latency.json and scale-keepalive.json (written by bench-daemon.sh). A phase without its file is shown as skipped; a phase that ran but failed to
 produce figures counts as a failed target.
 """
 from __future__ import annotations
@@ -111,7 +111,8 @@ def main() -> int:
               (scale["ready_ms"] <= 1000) if targeted else None)
         check(f"scale, {k} mailboxes: start to every one watching", f"{scale['all_watching_ms'] / 1000:.1f} s "
               f"({scale['idle_sessions']} IDLE sessions on the server)", "-", None)
-        check(f"scale, {k} mailboxes: CPU over {scale['seconds']:.0f} s, no new mail", f"{scale['cpu_percent']:.2f} %",
+        keepalive = f", server keepalive {scale['keepalive']}" if "keepalive" in scale else ""
+        check(f"scale, {k} mailboxes: CPU over {scale['seconds']:.0f} s, no new mail{keepalive}", f"{scale['cpu_percent']:.2f} %",
               "<= 2 %" if targeted else "-", (scale["cpu_percent"] <= 2.0) if targeted else None)
         peak = max(scale["rss_max_mb"], scale.get("hwm_end_mb", 0))
         check(f"scale, {k} mailboxes: RSS peak since start (idle max, mean)",
@@ -129,6 +130,14 @@ def main() -> int:
         check(f"{what}: added over floor p99", ms(a["p99"]), "<= 100 ms", a["p99"] is not None and a["p99"] <= 100)
     elif "scale" in phases:
         check("scale latency", "no result", "p50 <= 20 ms, p99 <= 100 ms added", False)
+
+    loaded = load(directory, "scale-keepalive.json")
+    if loaded is not None:
+        # Not idle: the server sends every session a response each interval. Shown, not judged.
+        per = loaded.get("us_per_keepalive")
+        check(f"scale, {loaded['mailboxes']} mailboxes, keepalive every {loaded['keepalive']}: CPU over {loaded['seconds']:.0f} s",
+              f"{loaded['cpu_percent']:.2f} % ({loaded['keepalives_per_second']:.0f} keepalives/s, "
+              f"{'n/a' if per is None else f'{per:.0f}'} us each)", "-", None)
 
     widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "verdict")]) for i in range(4)]
     line = "  ".join("{:<%d}" % w for w in widths)
