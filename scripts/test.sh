@@ -76,7 +76,7 @@ export MT_CLI_BINARY="$bin_path/mailtrigger"
 #    swift-testing's event stream (scripts/test-report.py), also a file; each run is bounded.
 log "running tests (output in /tmp/mailtrigger-test.log)"
 : > /tmp/mailtrigger-test.log
-rm -f /tmp/mailtrigger-events-*.jsonl
+rm -f /tmp/mailtrigger-events-*.jsonl /tmp/mailtrigger-hung-*.jsonl
 # The fault tests' recovery times (DaemonFaultTests), printed after the runs.
 export MT_FAULT_REPORT=/tmp/mailtrigger-fault-report.txt
 rm -f "$MT_FAULT_REPORT"
@@ -85,23 +85,67 @@ rm -f "$MT_FAULT_REPORT"
 export MT_KEEP_TEST_FILES=1 MT_CLI_TRANSCRIPT=$test_tmp/cli-transcript.log
 status=0
 run=0
+# A run that passes its time limit is stopped with SIGTERM: Swift's runtime backtracer then
+# prints every thread into the log. Symbol names only (symbolicate=fast): with line numbers, the
+# backtrace of this debug test binary outlasted the limit in CI and was cut off.
+export SWIFT_BACKTRACE=interactive=no,color=no,symbolicate=fast
+# Runs one selection of the tests with a time limit (a run takes 2 minutes here: the limit only
+# catches a hang). On a hang: the tests that started and did not end, then every thread's stack.
+run_tests() {
+    local selection=$1 events=$2 limit=$3 begin pid tester
+    begin=$(date +%s)
+    # shellcheck disable=SC2086 # the selection is two words on purpose
+    TMPDIR=$test_tmp swift test --skip-build $selection \
+        --experimental-event-stream-output "$events" >> /tmp/mailtrigger-test.log 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ $(($(date +%s) - begin)) -ge "$limit" ]; then
+            log "swift test $selection did not finish in $((limit / 60)) minutes: stopped"
+            python3 scripts/test-report.py --in-flight "$events" || true
+            tester=$(pgrep -f "PackageTests.xctest.*$events" || true)
+            # The backtracer writes for a while (16 s here); then whatever is left is killed.
+            [ -n "$tester" ] && kill -TERM $tester
+            for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 2; done
+            kill -KILL "$pid" $tester 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            # The daemons the killed tests started (their harness could not stop them).
+            pkill -KILL -f "mailtrigger run --config $test_tmp/" || true
+            python3 scripts/backtrace-summary.py /tmp/mailtrigger-test.log || true
+            return 124
+        fi
+        sleep 2
+    done
+    wait "$pid"
+}
 # The third run is the load tests (crash seams, bursts, kills, a 50,000-message mailbox, the
 # adversarial corpus, a full disk): on two cores they would slow the timed tests of the second.
 stress="DaemonCrashTests|DaemonResilienceTests|DaemonHostileMailTests|DaemonStorageTests"
 for selection in "--filter MailMIMETests" "--skip MailMIMETests|$stress" "--filter $stress"; do
     run=$((run + 1))
     set +e
-    # shellcheck disable=SC2086 # the selection is two words on purpose
-    TMPDIR=$test_tmp timeout 1800 swift test --skip-build $selection \
-        --experimental-event-stream-output "/tmp/mailtrigger-events-$run.jsonl" >> /tmp/mailtrigger-test.log 2>&1
+    run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" 900
     run_status=$?
+    if [ "$run_status" -eq 124 ]; then
+        # Once, in CI, a run hung (30 minutes) where it takes 2: the diagnosis above is kept,
+        # and the run is repeated once; a second hang fails. The hung run's events are set
+        # aside, so the report counts the repeat.
+        mv "/tmp/mailtrigger-events-$run.jsonl" "/tmp/mailtrigger-hung-$run.jsonl"
+        log "WARNING: run $run hung; running it once more"
+        run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" 900
+        run_status=$?
+    fi
     set -e
     grep -E '(✔|✘) Test run with' /tmp/mailtrigger-test.log | tail -1 || true
-    if [ "$run_status" -ne 0 ]; then
+    if [ "$run_status" -ne 0 ] && [ "$run_status" -ne 124 ]; then
         status=$run_status
-        [ "$run_status" -eq 124 ] && log "swift test $selection did not finish in 30 minutes"
-        tail -30 /tmp/mailtrigger-test.log
+        # A crash shows where it happened; anything else, the end of the output.
+        if grep -q "Program crashed" /tmp/mailtrigger-test.log; then
+            python3 scripts/backtrace-summary.py /tmp/mailtrigger-test.log || true
+        else
+            tail -30 /tmp/mailtrigger-test.log
+        fi
     fi
+    if [ "$run_status" -eq 124 ]; then status=124; fi
 done
 
 [ -s "$MT_FAULT_REPORT" ] && { log "recovery times measured by the fault tests:"; cat "$MT_FAULT_REPORT"; }

@@ -116,6 +116,12 @@ public struct OAuthTestServer: Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         defer { close(fd) }
+        // A bound on every call (connect, send, recv): a test waits for this on a thread of the
+        // cooperative pool, and two such waits that never end would stall every async test.
+        var limit = timeval(tv_sec: 30, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -139,6 +145,9 @@ public struct OAuthTestServer: Sendable {
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             let count = recv(fd, &buffer, buffer.count, 0)
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                throw Failure(description: "no answer from \(url)\(path) within \(limit.tv_sec) s")
+            }
             guard count > 0 else { break }
             response.append(contentsOf: buffer[0..<count])
         }

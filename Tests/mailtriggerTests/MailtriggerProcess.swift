@@ -19,15 +19,16 @@ enum MailtriggerProcess {
         return root.appendingPathComponent(".build/debug/mailtrigger").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        try run(program: binary, arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:], limit: Duration = .seconds(120)) throws -> Result {
+        try run(program: binary, arguments, environment: environment, limit: limit)
     }
 
     /// Runs any program and collects its output, with posix_spawn and waitpid. Output goes
     /// through files, not pipes: a program that leaves a daemon behind (the test server
     /// script) would hold a pipe open and keep a reader waiting for ever; and Foundation's
     /// `Process` was seen to miss such a child's exit, leaving it a zombie and the test hung.
-    static func run(program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(program: String, _ arguments: [String], environment: [String: String] = [:],
+                    limit: Duration = .seconds(120)) throws -> Result {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("mt-process-\(UUID().uuidString)").path
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
@@ -51,12 +52,25 @@ enum MailtriggerProcess {
         guard spawned == 0 else {
             throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL)
         }
+        // Bounded: the caller waits on a thread of the cooperative pool (two waits that never
+        // end would stall every async test), so a command that hangs is killed and fails.
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let deadline = ContinuousClock.now + limit
+        var killed = false
+        while true {
+            let ended = waitpid(pid, &status, WNOHANG)
+            if ended == pid || (ended == -1 && errno != EINTR) { break }
+            if !killed, ContinuousClock.now >= deadline {
+                kill(pid, SIGKILL)
+                killed = true
+            }
+            usleep(killed ? 1000 : 5000)
+        }
         // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
         let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        let result = Result(status: exitStatus, output: read(base + ".out"), error: read(base + ".err"))
+        let result = Result(status: exitStatus, output: read(base + ".out"),
+                            error: read(base + ".err") + (killed ? "\n[killed: still running after \(limit)]" : ""))
         // scripts/test.sh scans every command's output for secrets (scripts/scan-secrets.py).
         if let transcript = ProcessInfo.processInfo.environment["MT_CLI_TRANSCRIPT"], let file = fopen(transcript, "a") {
             fputs("$ \(([program] + arguments).joined(separator: " ")) -> \(exitStatus)\n\(result.output)\(result.error)\n", file)

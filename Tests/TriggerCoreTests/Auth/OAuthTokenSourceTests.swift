@@ -32,9 +32,13 @@ struct OAuthTokenSourceTests {
                                   refreshToken: .file(file), scope: "imap")
         }
 
+        /// The forced-refresh interval: long enough that "just fetched" still holds after a
+        /// moment of load (2 s once passed between two calls in a loaded run).
+        static let interval = Duration.seconds(8)
+
         func source(_ settings: OAuth2Settings, store: StateStore? = nil) -> OAuthTokenSource {
             OAuthTokenSource(profile: "p", settings: settings, client: client, store: store, logger: Logger(label: "test"),
-                             forcedRefreshInterval: .seconds(2))
+                             forcedRefreshInterval: Self.interval)
         }
 
         /// Refresh grants of mt4, the user of these tests (other suites use others at the same time).
@@ -64,9 +68,9 @@ struct OAuthTokenSourceTests {
         // no better: the watcher backs off instead).
         #expect(await source.refused(first) == false)
         #expect(try await source.accessToken() == first)
-        // Refused once the interval (2 s here) has passed, as an expired token is: one new
-        // token, then no more until the interval passed again.
-        try await Task.sleep(for: .milliseconds(2100))
+        // Refused once the interval has passed, as an expired token is: one new token, then no
+        // more until the interval passed again.
+        try await Task.sleep(for: Fixture.interval + .milliseconds(100))
         #expect(await source.refused(first))
         let second = try await source.accessToken()
         #expect(second != first)

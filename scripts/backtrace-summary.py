@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Condenses a Swift runtime backtrace (what a test process prints when it crashes, or when
+scripts/test.sh stops a run that hung) to what CI output has room for: why it stopped, and for
+each thread the frames in this project's own code (Sources/, Tests/) — the place a thread was
+blocked, or crashed — with the top frame of the others counted by kind.
+
+A full backtrace of the debug test binary is over a thousand lines, mostly the test library's
+and NIO's frames; the CI output shows only a part of a failing run.
+
+Usage: backtrace-summary.py LOG   (the last backtrace in LOG)
+"""
+import collections
+import re
+import sys
+
+OWN_CODE = re.compile(r" at (?:\S*/)?(Sources|Tests)/(\S+)$")
+FRAME = re.compile(r"^\s*\d+\s+(?:\[[a-z]+\]\s+)*0x[0-9a-f]+\s+(.*)$")
+
+
+def last_backtrace(lines):
+    starts = [i for i, line in enumerate(lines) if line.startswith("*** Program crashed:")]
+    return lines[starts[-1]:] if starts else []
+
+
+def summarise(lines, frames_per_thread=8):
+    out = []
+    threads = []
+    for line in lines:
+        if line.startswith("*** Program crashed:") or line.startswith("Fatal error") or line.startswith("Platform:"):
+            out.append(line)
+        elif line.startswith("Thread "):
+            threads.append((line.rstrip(":"), []))
+        elif threads and FRAME.match(line):
+            threads[-1][1].append(FRAME.match(line).group(1))
+        elif line.startswith("Registers") or line.startswith("Images"):
+            break
+    idle = collections.Counter()
+    for header, frames in threads:
+        own = [f for f in frames if OWN_CODE.search(f)]
+        if not own:
+            top = frames[0].split(" + ")[0] if frames else "(no frames)"
+            idle[top] += 1
+            continue
+        out.append(header + ":")
+        for frame in own[:frames_per_thread]:
+            symbol = frame.split(" in mailtrigger")[0].split(" + ")[0]
+            where = OWN_CODE.search(frame)
+            out.append(f"    {symbol[:150]}  ({where.group(1)}/{where.group(2)})")
+    for top, count in idle.most_common():
+        out.append(f"{count} thread(s) outside the project's code, at: {top[:150]}")
+    return out
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    with open(sys.argv[1], encoding="utf-8", errors="replace") as log:
+        lines = log.read().split("\n")
+    backtrace = last_backtrace(lines)
+    if not backtrace:
+        print("backtrace-summary: no backtrace in " + sys.argv[1])
+        return 1
+    print("\n".join(summarise(backtrace)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
