@@ -13,7 +13,8 @@ import collections
 import re
 import sys
 
-OWN_CODE = re.compile(r" at (?:\S*/)?(Sources|Tests)/(\S+)$")
+# A frame's source location in this project (not in a dependency under .build/checkouts).
+OWN_CODE = re.compile(r" at (?:(?!\S*/\.build/)\S*/)?(Sources|Tests)/(\S+)$")
 FRAME = re.compile(r"^\s*\d+\s+(?:\[[a-z]+\]\s+)*0x[0-9a-f]+\s+(.*)$")
 
 
@@ -34,20 +35,22 @@ def summarise(lines, frames_per_thread=8):
             threads[-1][1].append(FRAME.match(line).group(1))
         elif line.startswith("Registers") or line.startswith("Images"):
             break
-    idle = collections.Counter()
+    idle = collections.defaultdict(list)
     for header, frames in threads:
         own = [f for f in frames if OWN_CODE.search(f)]
         if not own:
+            # By the thread's name: an event loop (NIO-...) waiting on a lock, not in epoll,
+            # is one that something blocked.
             top = frames[0].split(" + ")[0] if frames else "(no frames)"
-            idle[top] += 1
+            idle[top].append(header.split('"')[1] if header.count('"') >= 2 else header)
             continue
         out.append(header + ":")
         for frame in own[:frames_per_thread]:
             symbol = frame.split(" in mailtrigger")[0].split(" + ")[0]
             where = OWN_CODE.search(frame)
             out.append(f"    {symbol[:150]}  ({where.group(1)}/{where.group(2)})")
-    for top, count in idle.most_common():
-        out.append(f"{count} thread(s) outside the project's code, at: {top[:150]}")
+    for top, names in sorted(idle.items(), key=lambda item: -len(item[1])):
+        out.append(f"{len(names)} thread(s) outside the project's code, at {top[:120]}: {', '.join(sorted(names))}")
     return out
 
 

@@ -85,26 +85,28 @@ rm -f "$MT_FAULT_REPORT"
 export MT_KEEP_TEST_FILES=1 MT_CLI_TRANSCRIPT=$test_tmp/cli-transcript.log
 status=0
 run=0
-# A run that passes its time limit is stopped with SIGTERM: Swift's runtime backtracer then
+# A run that passes its time limit is stopped with SIGQUIT: Swift's runtime backtracer then
 # prints every thread into the log. Symbol names only (symbolicate=fast): with line numbers, the
 # backtrace of this debug test binary outlasted the limit in CI and was cut off.
-export SWIFT_BACKTRACE=interactive=no,color=no,symbolicate=fast
+export SWIFT_BACKTRACE=interactive=no,color=no,symbolicate=fast,registers=none,images=none
 # Runs one selection of the tests with a time limit (a run takes 2 minutes here: the limit only
 # catches a hang). On a hang: the tests that started and did not end, then every thread's stack.
 run_tests() {
     local selection=$1 events=$2 limit=$3 begin pid tester
     begin=$(date +%s)
+    # A command put in the background gets SIGQUIT ignored, and the runtime leaves an ignored
+    # signal alone: the wrapper restores it, so the SIGQUIT below reaches the backtracer.
     # shellcheck disable=SC2086 # the selection is two words on purpose
-    TMPDIR=$test_tmp swift test --skip-build $selection \
-        --experimental-event-stream-output "$events" >> /tmp/mailtrigger-test.log 2>&1 &
+    TMPDIR=$test_tmp python3 -c 'import os, signal, sys; signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+        swift test --skip-build $selection --experimental-event-stream-output "$events" >> /tmp/mailtrigger-test.log 2>&1 &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
         if [ $(($(date +%s) - begin)) -ge "$limit" ]; then
-            log "swift test $selection did not finish in $((limit / 60)) minutes: stopped"
+            log "swift test $selection did not finish in $limit s: stopped"
             python3 scripts/test-report.py --in-flight "$events" || true
             tester=$(pgrep -f "PackageTests.xctest.*$events" || true)
             # The backtracer writes for a while (16 s here); then whatever is left is killed.
-            [ -n "$tester" ] && kill -TERM $tester
+            [ -n "$tester" ] && kill -QUIT $tester
             for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 2; done
             kill -KILL "$pid" $tester 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
@@ -117,13 +119,16 @@ run_tests() {
     done
     wait "$pid"
 }
+# Seconds a run may take (MT_TEST_RUN_LIMIT: a short one shows what a hang prints).
+run_limit=${MT_TEST_RUN_LIMIT:-900}
 # The third run is the load tests (crash seams, bursts, kills, a 50,000-message mailbox, the
 # adversarial corpus, a full disk): on two cores they would slow the timed tests of the second.
 stress="DaemonCrashTests|DaemonResilienceTests|DaemonHostileMailTests|DaemonStorageTests"
 for selection in "--filter MailMIMETests" "--skip MailMIMETests|$stress" "--filter $stress"; do
     run=$((run + 1))
+    from=$(($(wc -l < /tmp/mailtrigger-test.log) + 1))
     set +e
-    run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" 900
+    run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" "$run_limit"
     run_status=$?
     if [ "$run_status" -eq 124 ]; then
         # Once, in CI, a run hung (30 minutes) where it takes 2: the diagnosis above is kept,
@@ -131,11 +136,11 @@ for selection in "--filter MailMIMETests" "--skip MailMIMETests|$stress" "--filt
         # aside, so the report counts the repeat.
         mv "/tmp/mailtrigger-events-$run.jsonl" "/tmp/mailtrigger-hung-$run.jsonl"
         log "WARNING: run $run hung; running it once more"
-        run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" 900
+        run_tests "$selection" "/tmp/mailtrigger-events-$run.jsonl" "$run_limit"
         run_status=$?
     fi
     set -e
-    grep -E '(✔|✘) Test run with' /tmp/mailtrigger-test.log | tail -1 || true
+    tail -n "+$from" /tmp/mailtrigger-test.log | grep -E '(✔|✘) Test run with' | tail -1 || true
     if [ "$run_status" -ne 0 ] && [ "$run_status" -ne 124 ]; then
         status=$run_status
         # A crash shows where it happened; anything else, the end of the output.
