@@ -144,7 +144,7 @@ for selection in "--filter MailMIMETests" "--skip MailMIMETests|$stress" "--filt
     if [ "$run_status" -ne 0 ] && [ "$run_status" -ne 124 ]; then
         status=$run_status
         # A crash shows where it happened; anything else, the end of the output.
-        if grep -q "Program crashed" /tmp/mailtrigger-test.log; then
+        if tail -n "+$from" /tmp/mailtrigger-test.log | grep -q "Program crashed"; then
             python3 scripts/backtrace-summary.py /tmp/mailtrigger-test.log || true
         else
             tail -30 /tmp/mailtrigger-test.log
